@@ -1,0 +1,1 @@
+"""The `astrokeras` command line: one typer application, one module per command."""

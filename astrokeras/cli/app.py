@@ -1,0 +1,62 @@
+"""The `astrokeras` typer application.
+
+Commands are added by the modules of this package (simulate, train, evaluate, attack, export,
+predict) as they land; this module only assembles them and handles `--version`.
+"""
+
+from typing import Annotated, Optional
+
+import typer
+
+from astrokeras import __version__
+
+app = typer.Typer(
+    name="astrokeras",
+    help="Deep learning on astronomical survey images that stays correct when the data shifts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(value: bool):
+    if value:
+        typer.echo(f"astrokeras {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Show the astrokeras version and exit.",
+        ),
+    ] = None,
+):
+    """Simulate survey images, train robust models, attack, evaluate and export them."""
+
+
+@app.command("info")
+def info():
+    """Show the versions of astrokeras and the libraries it runs on."""
+    import importlib.metadata as metadata
+
+    typer.echo(f"astrokeras {__version__}")
+    for package in ("tensorflow", "keras", "galsim", "numpy", "onnx", "tf2onnx", "onnxruntime"):
+        try:
+            typer.echo(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            typer.echo(f"{package} not installed")
+
+
+def main():
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
