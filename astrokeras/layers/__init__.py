@@ -1,0 +1,1 @@
+"""Reusable Keras layers of astrokeras; each is registered and round-trips through .keras files."""

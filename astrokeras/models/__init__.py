@@ -1,0 +1,1 @@
+"""Architectures of the papers: factories returning keras.Model with a layer named "latent"."""
