@@ -14,3 +14,22 @@ import pytest  # noqa: E402
 def _seed():
     keras.utils.set_random_seed(1234)
     yield
+
+
+def trainable_count(model):
+    """Trainable parameters counted from the weight shapes, independent of count_params."""
+    import numpy as np
+
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+@pytest.fixture
+def keras_round_trip(tmp_path):
+    """Saves a model to .keras, loads it in safe mode, and returns the loaded model."""
+
+    def round_trip(model):
+        path = tmp_path / f"{model.name}.keras"
+        model.save(path)
+        return keras.models.load_model(path)  # safe_mode=True is the default
+
+    return round_trip
