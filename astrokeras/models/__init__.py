@@ -1,1 +1,5 @@
 """Architectures of the papers: factories returning keras.Model with a layer named "latent"."""
+from astrokeras.models.convnet import convnet
+from astrokeras.models.deepmerge import deepmerge
+from astrokeras.models.resnet18 import resnet18
+from astrokeras.models.split import latent_output, split_at_latent
