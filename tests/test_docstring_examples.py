@@ -1,0 +1,30 @@
+"""Runs the `Example:` blocks of the public docstrings, so the documentation cannot rot."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "astrokeras.layers.gradient_reversal",
+    "astrokeras.layers.mmd_loss",
+    "astrokeras.layers.residual_block",
+    "astrokeras.losses",
+    "astrokeras.models.convnet",
+    "astrokeras.models.resnet18",
+    "astrokeras.models.deepmerge",
+    "astrokeras.models.split",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = [t for t in finder.find(module, globs=vars(module).copy()) if t.examples]
+    assert tests, f"{name} has no runnable examples"
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0
