@@ -2,3 +2,4 @@
 from astrokeras.layers.gradient_reversal import GradientReversal
 from astrokeras.layers.mmd_loss import MMDLoss
 from astrokeras.layers.residual_block import ResidualBlock
+from astrokeras.layers.inception_cell import InceptionCell
