@@ -14,6 +14,9 @@ MODULES = [
     "astrokeras.models.resnet18",
     "astrokeras.models.deepmerge",
     "astrokeras.models.split",
+    "astrokeras.layers.inception_cell",
+    "astrokeras.models.inception_photoz",
+    "astrokeras.models.simple_photoz_cnn",
 ]
 
 

@@ -4,6 +4,7 @@ import keras
 from keras import layers, ops
 
 from astrokeras.errors import InvalidArgumentError, check_positive_int
+from astrokeras.layers._initializers import fresh_initializer
 
 # Bias of every convolution at initialisation, as in Pasquet et al. 2019 (and Campagne 2021).
 _PASQUET_BIAS = 0.1
@@ -100,8 +101,8 @@ class InceptionCell(layers.Layer):
     def _conv(self, filters, kernel_size, name, index):
         return layers.Conv2D(
             filters, kernel_size, padding="same",
-            kernel_initializer=_fresh_initializer(self.kernel_initializer, index),
-            bias_initializer=_fresh_initializer(self.bias_initializer, index),
+            kernel_initializer=fresh_initializer(self.kernel_initializer, index),
+            bias_initializer=fresh_initializer(self.bias_initializer, index),
             dtype=self.dtype_policy, name=name)
 
     def _prelu(self, name):
@@ -163,17 +164,3 @@ class InceptionCell(layers.Layer):
         })
         return config
 
-
-def _fresh_initializer(initializer, offset):
-    """A new copy of `initializer` for one sublayer.
-
-    A Keras 3 random initializer instance draws the same values on every call (its seed is
-    fixed when it is made), so sharing one instance would give same-shaped branches identical
-    kernels. Each convolution gets its own copy; a user-given integer seed is shifted by
-    `offset` so that seeded cells stay reproducible without repeating kernels.
-    """
-    config = keras.initializers.serialize(initializer)
-    inner = config.get("config") if isinstance(config, dict) else None
-    if isinstance(inner, dict) and isinstance(inner.get("seed"), int):
-        inner["seed"] = inner["seed"] + offset
-    return keras.initializers.deserialize(config)

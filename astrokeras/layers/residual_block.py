@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from astrokeras.errors import InvalidArgumentError, check_positive_int
+from astrokeras.layers._initializers import fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package="astrokeras")
@@ -40,10 +41,14 @@ class ResidualBlock(layers.Layer):
             raise InvalidArgumentError("`strides` of ResidualBlock must be 1 or 2.", strides, (1, 2))
         self.strides = int(strides)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        conv = dict(use_bias=False, padding="same", kernel_initializer=self.kernel_initializer)
-        self.conv1 = layers.Conv2D(filters, 3, strides=strides, name="conv1", **conv)
+        conv = dict(use_bias=False, padding="same")
+        self.conv1 = layers.Conv2D(filters, 3, strides=strides, name="conv1",
+                                   kernel_initializer=fresh_initializer(kernel_initializer, 0),
+                                   **conv)
         self.bn1 = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="bn1")
-        self.conv2 = layers.Conv2D(filters, 3, name="conv2", **conv)
+        self.conv2 = layers.Conv2D(filters, 3, name="conv2",
+                                   kernel_initializer=fresh_initializer(kernel_initializer, 1),
+                                   **conv)
         self.bn2 = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="bn2")
         self.projection = None
         self.projection_bn = None
@@ -63,7 +68,8 @@ class ResidualBlock(layers.Layer):
         if self.strides != 1 or channels != self.filters:
             self.projection = layers.Conv2D(
                 self.filters, 1, strides=self.strides, use_bias=False, padding="same",
-                kernel_initializer=self.kernel_initializer, name="projection",
+                kernel_initializer=fresh_initializer(self.kernel_initializer, 2),
+                name="projection",
             )
             self.projection_bn = layers.BatchNormalization(
                 epsilon=1e-5, momentum=0.9, name="projection_bn"

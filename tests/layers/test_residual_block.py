@@ -56,3 +56,9 @@ def test_keras_file_round_trip(keras_round_trip):
 def test_rejects_bad_arguments(kwargs, message):
     with pytest.raises(InvalidArgumentError, match=message):
         ResidualBlock(**kwargs)
+
+
+def test_same_shaped_convolutions_start_from_different_kernels():
+    block = ResidualBlock(4)
+    _block_model(block)
+    assert not np.allclose(block.conv1.kernel.numpy(), block.conv2.kernel.numpy())
