@@ -1,0 +1,276 @@
+"""Shared checks and plumbing of the attacks: which input is the image, labels, losses, bounds.
+
+Private to `astrokeras.attacks`. Every check here runs before any model call and raises
+`InvalidArgumentError` naming the argument, the value received and what is allowed.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from astrokeras.errors import InvalidArgumentError
+
+IMAGE_INPUT = "image"
+NORMS = ("inf", 2)
+
+
+def input_names(model):
+    """Names of the model's inputs, or `None` for a model whose inputs are not known."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs:
+        return None
+    return [tensor.name for tensor in inputs]
+
+
+class ModelInputs:
+    """The image to attack and the other model inputs, which are passed through untouched.
+
+    Args:
+        model: the Keras model.
+        x: an image array `(batch, height, width, bands)`, or a dict of arrays keyed by input
+            name for a model with several inputs (only `"image"` is perturbed).
+    """
+
+    def __init__(self, model, x):
+        if not callable(model):
+            raise InvalidArgumentError("`model` must be a Keras model.", type(model).__name__,
+                                       "a keras.Model")
+        names = input_names(model)
+        self.names = names
+        if names is not None and len(names) > 1:
+            if IMAGE_INPUT not in names:
+                raise InvalidArgumentError(
+                    "`model` has several inputs and none is named 'image'; the attacks perturb "
+                    "the single image input or the input named 'image'.", names,
+                    "one input, or an input named 'image'")
+            if not isinstance(x, dict):
+                raise InvalidArgumentError(
+                    f"`x` must be a dict with the model inputs {names} for a model with several "
+                    "inputs.", type(x).__name__, f"a dict with keys {names}")
+            missing = [name for name in names if name not in x]
+            if missing:
+                raise InvalidArgumentError(f"`x` lacks model inputs {missing}.", sorted(x),
+                                           f"keys {names}")
+            self.key = IMAGE_INPUT
+        else:
+            if isinstance(x, dict):
+                key = names[0] if names else (next(iter(x)) if len(x) == 1 else IMAGE_INPUT)
+                if key not in x:
+                    raise InvalidArgumentError("`x` is a dict without the image input.",
+                                               sorted(x), f"a key {key!r}")
+                self.key = key
+            else:
+                self.key = None
+        self.is_dict = isinstance(x, dict)
+        image = x[self.key] if self.is_dict else x
+        self.image = as_float_array("x", image)
+        if self.image.ndim != 4:
+            raise InvalidArgumentError(
+                "`x` must hold channels-last images (batch, height, width, bands).",
+                self.image.shape, "a 4-D array")
+        if self.image.shape[0] == 0:
+            raise InvalidArgumentError("`x` holds no images.", self.image.shape,
+                                       "at least one image")
+        check_finite("x", self.image)
+        self._check_image_shape(model)
+        self.others = {}
+        if self.is_dict:
+            for name, value in x.items():
+                if name == self.key or (names is not None and name not in names):
+                    continue
+                array = as_float_array(f"x[{name!r}]", value)
+                if array.shape[:1] != self.image.shape[:1]:
+                    raise InvalidArgumentError(
+                        f"`x[{name!r}]` and the images disagree on the batch size.",
+                        array.shape, f"first dimension {self.image.shape[0]}")
+                check_finite(f"x[{name!r}]", array)
+                self.others[name] = array
+        self.x = x
+
+    def _check_image_shape(self, model):
+        if self.names is None:
+            return
+        index = 0 if self.key is None else self.names.index(self.key)
+        expected = tuple(model.inputs[index].shape)[1:]
+        got = self.image.shape[1:]
+        if len(expected) != len(got) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise InvalidArgumentError("`x` images do not match the model's image input.",
+                                       got, f"(height, width, bands) = {expected}")
+
+    @property
+    def n(self):
+        return self.image.shape[0]
+
+    def feed(self, image, others):
+        """The model input built from an image tensor and the other inputs."""
+        return feeder(self.key if self.is_dict else None)(image, others)
+
+    def with_image(self, image):
+        """A copy of these inputs holding other images (same other inputs)."""
+        copy = object.__new__(ModelInputs)
+        copy.__dict__.update(self.__dict__)
+        copy.image = image
+        return copy
+
+    def rebuild(self, adversarial):
+        """The attack output with the structure of `x`: the image replaced, the rest as given."""
+        if not self.is_dict:
+            return adversarial
+        out = dict(self.x)
+        out[self.key] = adversarial
+        return out
+
+
+def feeder(key):
+    """A function `(image, others) -> model input`: the bare image, or a dict with `key`."""
+    if key is None:
+        return lambda image, others: image
+
+    def feed(image, others):
+        merged = dict(others)
+        merged[key] = image
+        return merged
+
+    return feed
+
+
+def as_float_array(name, value):
+    try:
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"`{name}` must be a numeric array.", type(value).__name__,
+                                   "a float array") from None
+    return array
+
+
+def check_finite(name, array):
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise InvalidArgumentError(f"`{name}` holds NaN or infinite values ({bad} of them).",
+                                   f"array of shape {np.shape(array)}", "finite values only")
+
+
+def num_classes(model):
+    """Size of the model's output, from its output shape when the model declares one."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if not outputs or len(outputs) != 1:
+        return None
+    size = outputs[0].shape[-1]
+    return None if size is None else int(size)
+
+
+def check_labels(name, y, n, classes):
+    """Integer class indices `(batch,)` from integer labels or one-hot / probability rows."""
+    array = np.asarray(y)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise InvalidArgumentError(f"`{name}` must hold class labels.", array.dtype,
+                                   "integer classes (batch,) or one-hot rows (batch, classes)")
+    if array.ndim == 0:
+        array = np.full((n,), array)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.shape[0] != n or array.ndim not in (1, 2):
+        raise InvalidArgumentError(f"`{name}` and `x` disagree on the batch size.", array.shape,
+                                   f"({n},) or ({n}, classes)")
+    check_finite(name, array.astype(np.float64))
+    if array.ndim == 2:
+        if classes is not None and array.shape[1] != classes:
+            raise InvalidArgumentError(f"`{name}` one-hot rows do not match the model output.",
+                                       array.shape, f"({n}, {classes})")
+        return np.argmax(array, axis=1).astype(np.int64)
+    if not np.all(np.equal(np.mod(array, 1), 0)):
+        raise InvalidArgumentError(f"`{name}` must hold integer class indices.", array[:5],
+                                   "integers")
+    labels = array.astype(np.int64)
+    upper = classes if classes is not None else np.inf
+    if labels.min() < 0 or labels.max() >= upper:
+        raise InvalidArgumentError(f"`{name}` holds a class outside the model output.",
+                                   (int(labels.min()), int(labels.max())),
+                                   f"0 <= class < {classes}")
+    return labels
+
+
+def check_norm(norm):
+    if isinstance(norm, str) and norm.lower() in ("inf", "linf", "l_inf"):
+        return "inf"
+    if isinstance(norm, numbers.Real) and not isinstance(norm, bool):
+        if np.isinf(norm):
+            return "inf"
+        if norm == 2:
+            return 2
+    if isinstance(norm, str) and norm.lower() in ("2", "l2"):
+        return 2
+    raise InvalidArgumentError("Unknown `norm`.", norm, '"inf" (np.inf) or 2')
+
+
+def per_sample(name, value, n, allow_zero=True):
+    """A non-negative scalar or `(batch,)` array, returned as float32 `(batch,)`."""
+    array = as_float_array(name, value)
+    if array.ndim == 0:
+        array = np.full((n,), array, dtype=np.float32)
+    elif array.shape != (n,):
+        raise InvalidArgumentError(f"`{name}` must be a scalar or one value per image.",
+                                   array.shape, f"a scalar or shape ({n},)")
+    check_finite(name, array)
+    if np.any(array < 0) or (not allow_zero and np.any(array == 0)):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidArgumentError(f"`{name}` must be {bound}.", float(array.min()), bound)
+    return array
+
+
+def check_clip(clip, image_shape):
+    """`(low, high)` broadcast to one image, or infinite bounds for `clip=None`."""
+    if clip is None:
+        return (np.full(image_shape, -np.inf, np.float32), np.full(image_shape, np.inf, np.float32))
+    try:
+        low, high = clip
+    except (TypeError, ValueError):
+        raise InvalidArgumentError("`clip` must be a (low, high) pair.", clip,
+                                   "(low, high), scalars or per-band arrays") from None
+    try:
+        low = np.broadcast_to(as_float_array("clip", low), image_shape).astype(np.float32)
+        high = np.broadcast_to(as_float_array("clip", high), image_shape).astype(np.float32)
+    except ValueError:
+        raise InvalidArgumentError("`clip` bounds do not broadcast to one image.", clip,
+                                   f"scalars or arrays broadcastable to {image_shape}") from None
+    if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low > high):
+        raise InvalidArgumentError("`clip` must satisfy low <= high.", clip, "low <= high")
+    return low, high
+
+
+def outputs_are_probabilities(predictions):
+    """True when every row is a probability vector (softmax output), False for logits."""
+    p = np.asarray(predictions, dtype=np.float64)
+    return bool(np.all(p >= 0) and np.all(p <= 1)
+                and np.allclose(p.sum(axis=-1), 1.0, atol=1e-3))
+
+
+def default_loss(from_logits):
+    """Per-sample categorical cross-entropy against one-hot labels."""
+
+    def loss(y_true, y_pred):
+        return keras.losses.categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
+
+    return loss
+
+
+def predict(model, inputs, batch_size=None):
+    """Model outputs for all images as a NumPy array, in batches."""
+    n = inputs.n
+    size = n if batch_size is None else batch_size
+    outputs = []
+    for start in range(0, n, size):
+        part = slice(start, start + size)
+        others = {k: tf.convert_to_tensor(v[part]) for k, v in inputs.others.items()}
+        out = model(inputs.feed(tf.convert_to_tensor(inputs.image[part]), others), training=False)
+        outputs.append(keras.ops.convert_to_numpy(out))
+    return np.concatenate(outputs, axis=0)

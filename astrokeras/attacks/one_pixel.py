@@ -1,0 +1,286 @@
+"""The one-pixel attack: batched differential evolution over pixel positions and values."""
+
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from astrokeras.attacks import _inputs
+from astrokeras.attacks.one_pixel_result import OnePixelResult
+from astrokeras.errors import InvalidArgumentError, check_positive_int
+
+# Candidate images (float32 input) per model call when `batch_size` is not given.
+DEFAULT_BUDGET_BYTES = 64 * 2**20
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=80,
+              mutation=0.5, crossover=1.0, bounds=None, seed=None, batch_size=None,
+              callback=None):
+    """Change `pixels` pixels per image to flip the model's decision, by differential evolution.
+
+    The attack of Su et al. 2019 as used by Ciprijanovic et al. 2022 on the morphology
+    classifiers: each candidate is `(row, column, one value per band)` for each changed pixel;
+    a population of `popsize` candidates per image evolves by DE/rand/1 (mutant
+    `a + F (b - c)` from three distinct other members, binomial crossover with rate
+    `crossover`, greedy selection) to minimise the probability of the true class (untargeted)
+    or `1 - p(target)` (targeted), for at most `max_iter` generations.
+
+    Vectorised: every generation scores the whole population of every image still under attack
+    in one batched model call (split into chunks of `batch_size` candidate images to bound
+    memory), never one image or one candidate at a time. An image stops as soon as any candidate
+    succeeds (untargeted: the prediction differs from `y`; targeted: `target` wins), and the
+    generation at which it did is recorded, the paper's susceptibility measure.
+
+    Candidate values are drawn within per-band `bounds`, by default the per-band minimum and
+    maximum of `x`: arcsinh-stretched survey images span neither [0, 1] nor 0..255. Images the
+    model already misclassifies succeed at generation 0; attack correctly classified images to
+    measure susceptibility.
+
+    Args:
+        model: a Keras classifier with one image input, or several inputs one named `"image"`
+            (the others, e.g. `"ebv"`, are passed unchanged); its output is class probabilities
+            or logits.
+        x: images `(batch, height, width, bands)`, or a dict of arrays keyed by input name.
+        y: true classes `(batch,)` or one-hot rows; `None` uses the model's predictions.
+        target: target class (an int, or one per image) for a targeted attack; `None` for
+            untargeted.
+        pixels: number of pixels changed per image.
+        popsize: population size per image (400 in Su et al. 2019); `>= 4`.
+        max_iter: maximum number of generations after the initial one (80 in the paper).
+        mutation: the DE differential weight F, in (0, 2].
+        crossover: the crossover rate CR, in [0, 1]; `1.0` takes the whole mutant (Su et al.).
+        bounds: `(low, high)` range of the new pixel values, scalars or one per band; `None`
+            takes the per-band range of `x`.
+        seed: seed of the evolution; the same seed gives the same result.
+        batch_size: candidate images per model call; `None` fits 64 MiB of input per call.
+        callback: optional `callback(generation, succeeded)` called after every generation with
+            the number of images succeeded so far (for progress bars).
+
+    Returns:
+        A `OnePixelResult`: adversarial images, success flags, the generation of success, the
+        pixels and values found, final class probabilities, labels, target, evaluations.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Flatten(),
+    ...                           keras.layers.Dense(2, activation="softmax")])
+    >>> x = np.random.default_rng(0).uniform(size=(3, 6, 6, 1)).astype("float32")
+    >>> result = one_pixel(model, x, popsize=20, max_iter=5, bounds=(0.0, 1.0), seed=0)
+    >>> result.adversarial.shape, result.pixels.shape
+    ((3, 6, 6, 1), (3, 1, 2))
+    """
+    inputs = _inputs.ModelInputs(model, x)
+    n, height, width, bands = inputs.image.shape
+    pixels = check_positive_int("pixels", pixels)
+    if pixels > height * width:
+        raise InvalidArgumentError("`pixels` exceeds the number of pixels in an image.", pixels,
+                                   f"1 <= pixels <= {height * width}")
+    popsize = check_positive_int("popsize", popsize, minimum=4)
+    max_iter = check_positive_int("max_iter", max_iter, minimum=0)
+    if not isinstance(mutation, (int, float, np.floating)) or not 0 < mutation <= 2:
+        raise InvalidArgumentError("`mutation` (the DE weight F) is out of range.", mutation,
+                                   "0 < mutation <= 2")
+    if not isinstance(crossover, (int, float, np.floating)) or not 0 <= crossover <= 1:
+        raise InvalidArgumentError("`crossover` (the DE rate CR) is out of range.", crossover,
+                                   "0 <= crossover <= 1")
+    if batch_size is None:
+        batch_size = max(1, DEFAULT_BUDGET_BYTES // (height * width * bands * 4))
+    batch_size = check_positive_int("batch_size", batch_size)
+    if callback is not None and not callable(callback):
+        raise InvalidArgumentError("`callback` must be callable.", type(callback).__name__,
+                                   "callback(generation, succeeded) or None")
+    low, high = _value_bounds(bounds, inputs.image)
+    classes = _inputs.num_classes(model)
+    labels = None if y is None else _inputs.check_labels("y", y, n, classes)
+    targets = None if target is None else _inputs.check_labels("target", target, n, classes)
+
+    clean = _inputs.predict(model, inputs, batch_size)
+    from_logits = not _inputs.outputs_are_probabilities(clean)
+    classes = clean.shape[-1]
+    if labels is None:
+        labels = np.argmax(clean, axis=-1)
+    for name, values in (("y", labels), ("target", targets)):
+        if values is not None and values.max() >= classes:
+            raise InvalidArgumentError(f"`{name}` holds a class outside the model output.",
+                                       int(values.max()), f"0 <= class < {classes}")
+    targeted = targets is not None
+    scored = targets if targeted else labels
+
+    evaluate = _compiled(model, inputs, from_logits)
+    rng = np.random.default_rng(seed)
+    dims = pixels * (2 + bands)
+    lower = np.tile(np.concatenate([[0.0, 0.0], low]), pixels).astype(np.float32)
+    upper = np.tile(np.concatenate([[height, width], high]), pixels).astype(np.float32)
+    shape = (height, width, pixels, bands)
+
+    def score(images, candidates):
+        """Fitness (to minimise) and success of `candidates` (m, popsize, dims) of `images`."""
+        m = len(images)
+        flat = candidates.reshape(m * popsize, dims)
+        rows, cols, values = _decode(flat, shape)
+        owner = np.repeat(np.arange(m, dtype=np.int32), popsize)
+        base = tf.convert_to_tensor(inputs.image[images])
+        others = {k: tf.convert_to_tensor(v[images]) for k, v in inputs.others.items()}
+        wanted = scored[images][owner].astype(np.int32)
+        prob, predicted = [], []
+        for begin in range(0, m * popsize, batch_size):
+            part = slice(begin, begin + batch_size)
+            p, c = evaluate(base, others, tf.convert_to_tensor(owner[part]),
+                            tf.convert_to_tensor(rows[part]), tf.convert_to_tensor(cols[part]),
+                            tf.convert_to_tensor(values[part]), tf.convert_to_tensor(wanted[part]))
+            prob.append(p.numpy())
+            predicted.append(c.numpy())
+        prob = np.concatenate(prob).reshape(m, popsize)
+        predicted = np.concatenate(predicted).reshape(m, popsize)
+        if targeted:
+            return 1.0 - prob, predicted == wanted.reshape(m, popsize)
+        return prob, predicted != wanted.reshape(m, popsize)
+
+    population = lower + rng.uniform(size=(n, popsize, dims)).astype(np.float32) * (upper - lower)
+    everyone = np.arange(n)
+    fitness, won = score(everyone, population)
+    best = population[everyone, np.argmin(fitness, axis=1)]
+    success = np.zeros(n, dtype=bool)
+    generations = np.full(n, -1, dtype=np.int64)
+    evaluations = np.full(n, popsize, dtype=np.int64)
+    _record(everyone, population, fitness, won, 0, best, success, generations)
+    if callback is not None:
+        callback(0, int(success.sum()))
+
+    for generation in range(1, max_iter + 1):
+        active = np.flatnonzero(~success)
+        if active.size == 0:
+            break
+        parents = population[active]
+        trial = _mutate(rng, parents, mutation, crossover, lower, upper)
+        trial_fitness, trial_won = score(active, trial)
+        evaluations[active] += popsize
+        _record(active, trial, trial_fitness, trial_won, generation, best, success, generations)
+        better = trial_fitness <= fitness[active]
+        population[active] = np.where(better[..., None], trial, parents)
+        fitness[active] = np.where(better, trial_fitness, fitness[active])
+        failed = active[~success[active]]
+        best[failed] = population[failed, np.argmin(fitness[failed], axis=1)]
+        if callback is not None:
+            callback(generation, int(success.sum()))
+
+    rows, cols, values = _decode(best, shape)
+    adversarial = inputs.image.copy()
+    for p in range(pixels):
+        adversarial[everyone, rows[:, p], cols[:, p]] = values[:, p]
+    probabilities = _inputs.predict(model, inputs.with_image(adversarial), batch_size)
+    if from_logits:
+        probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(probabilities, axis=-1))
+    return OnePixelResult(
+        adversarial=adversarial,
+        success=success,
+        generations=generations,
+        pixels=np.stack([rows, cols], axis=-1).astype(np.int64),
+        values=values,
+        probabilities=probabilities.astype(np.float32),
+        labels=labels,
+        target=targets,
+        evaluations=evaluations,
+    )
+
+
+def _value_bounds(bounds, image):
+    bands = image.shape[-1]
+    if bounds is None:
+        return image.min(axis=(0, 1, 2)), image.max(axis=(0, 1, 2))
+    try:
+        low, high = bounds
+        low = np.broadcast_to(np.asarray(low, dtype=np.float32), (bands,)).copy()
+        high = np.broadcast_to(np.asarray(high, dtype=np.float32), (bands,)).copy()
+    except (TypeError, ValueError):
+        raise InvalidArgumentError("`bounds` must be a (low, high) pair, scalars or one per band.",
+                                   bounds, f"(low, high) with scalars or {bands} values") from None
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))) or np.any(low > high):
+        raise InvalidArgumentError("`bounds` must be finite with low <= high.", bounds,
+                                   "finite low <= high")
+    return low, high
+
+
+def _decode(candidates, shape):
+    """Integer (row, col) and float values of flat candidates `(k, pixels * (2 + bands))`."""
+    height, width, pixels, bands = shape
+    genes = candidates.reshape(-1, pixels, 2 + bands)
+    rows = np.clip(np.floor(genes[..., 0]), 0, height - 1).astype(np.int32)
+    cols = np.clip(np.floor(genes[..., 1]), 0, width - 1).astype(np.int32)
+    return rows, cols, genes[..., 2:].astype(np.float32)
+
+
+def _others(rng, popsize, excluded):
+    """One index in [0, popsize) per entry, distinct from every index stacked in `excluded`."""
+    draw = rng.integers(0, popsize - excluded.shape[0], size=excluded.shape[1:])
+    for bar in np.sort(excluded, axis=0):
+        draw = draw + (draw >= bar)
+    return draw
+
+
+def _mutate(rng, parents, mutation, crossover, lower, upper):
+    """DE/rand/1 with binomial crossover for a population `(m, popsize, dims)`."""
+    m, popsize, dims = parents.shape
+    own = np.broadcast_to(np.arange(popsize), (m, popsize))
+    r1 = _others(rng, popsize, own[None])
+    r2 = _others(rng, popsize, np.stack([own, r1]))
+    r3 = _others(rng, popsize, np.stack([own, r1, r2]))
+
+    def pick(index):
+        return np.take_along_axis(parents, index[..., None], axis=1)
+
+    trial = pick(r1) + mutation * (pick(r2) - pick(r3))
+    if crossover < 1.0:
+        keep = rng.uniform(size=parents.shape) >= crossover
+        forced = rng.integers(0, dims, size=(m, popsize))
+        keep[np.arange(m)[:, None], np.arange(popsize), forced] = False
+        trial = np.where(keep, parents, trial)
+    outside = (trial < lower) | (trial >= upper)
+    if np.any(outside):
+        fresh = lower + rng.uniform(size=trial.shape).astype(np.float32) * (upper - lower)
+        trial = np.where(outside, fresh, trial)
+    return trial.astype(np.float32)
+
+
+def _record(images, candidates, fitness, won, generation, best, success, generations):
+    """Mark images with a winning candidate: keep the winner of lowest fitness."""
+    hit = np.flatnonzero(won.any(axis=1))
+    if hit.size == 0:
+        return
+    masked = np.where(won[hit], fitness[hit], np.inf)
+    choice = np.argmin(masked, axis=1)
+    index = images[hit]
+    best[index] = candidates[hit, choice]
+    success[index] = True
+    generations[index] = generation
+
+
+def _compiled(model, inputs, from_logits):
+    per_model = _CACHE.setdefault(model, {})
+    key = (inputs.key if inputs.is_dict else None, from_logits)
+    if key in per_model:
+        return per_model[key]
+    feed = _inputs.feeder(key[0])
+    model_ref = weakref.ref(model)
+
+    @tf.function(reduce_retracing=True)
+    def evaluate(base, others, owner, rows, cols, values, wanted):
+        count = tf.shape(owner)[0]
+        pixels = tf.shape(rows)[1]
+        images = tf.gather(base, owner)
+        which = tf.repeat(tf.range(count), pixels)
+        index = tf.stack([which, tf.reshape(rows, [-1]), tf.reshape(cols, [-1])], axis=1)
+        images = tf.tensor_scatter_nd_update(
+            images, index, tf.reshape(values, (-1, tf.shape(values)[-1])))
+        gathered = {k: tf.gather(v, owner) for k, v in others.items()}
+        outputs = model_ref()(feed(images, gathered), training=False)
+        probabilities = tf.nn.softmax(outputs, axis=-1) if from_logits else outputs
+        chosen = tf.gather(probabilities, wanted, axis=1, batch_dims=1)
+        return chosen, tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)
+
+    per_model[key] = evaluate
+    return evaluate
