@@ -1,0 +1,132 @@
+"""The paper's image stretch: clip to dataset percentiles, then arcsinh into [0, 1].
+
+Ciprijanovic et al. 2022 (section 2) clip the pixel values to the 0.1 and 99.9 percentiles and
+apply an arcsinh stretch. astrokeras computes the percentiles over a whole dataset (per depth and
+per band), not per image, stores them in the dataset manifest, and applies the identical
+transform at training, evaluation and inference time:
+
+    x' = (clip(x, low, high) - low) / (high - low)          in [0, 1]
+    y  = arcsinh(x' / c) / arcsinh(1 / c)                   in [0, 1], c = 0.85
+
+`ClipArcsinh` holds the limits and serialises to a dict (for the manifest or model metadata).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from astrokeras.errors import ConfigError, InvalidArgumentError
+
+DEFAULT_PERCENTILES = (0.1, 99.9)
+DEFAULT_C = 0.85
+
+
+def check_percentiles(percentiles):
+    """Validate a (low, high) pair of percentiles with 0 <= low < high <= 100."""
+    try:
+        low, high = (float(p) for p in percentiles)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError("`percentiles` must be a (low, high) pair.", percentiles,
+                                   "0 <= low < high <= 100") from None
+    if not 0 <= low < high <= 100:
+        raise InvalidArgumentError("`percentiles` must satisfy 0 <= low < high <= 100.",
+                                   percentiles, "0 <= low < high <= 100")
+    return (low, high)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipArcsinh:
+    """Per-band clip limits and arcsinh softening: the dataset-level stretch of one domain.
+
+    Args:
+        low: lower clip limit per band (tuple of floats).
+        high: upper clip limit per band.
+        c: arcsinh softening (0.85 in the paper).
+
+    Example:
+
+    >>> import numpy as np
+    >>> stretch = ClipArcsinh(low=(0.0,), high=(10.0,))
+    >>> stretch(np.array([[[-1.0], [10.0]]])).ravel().tolist()
+    [0.0, 1.0]
+    """
+
+    low: tuple
+    high: tuple
+    c: float = DEFAULT_C
+
+    def __post_init__(self):
+        low = tuple(float(v) for v in np.ravel(self.low))
+        high = tuple(float(v) for v in np.ravel(self.high))
+        if len(low) != len(high) or not low:
+            raise InvalidArgumentError("`low` and `high` need one value per band.",
+                                       (low, high), "equal non-zero lengths")
+        if any(not h > lo for lo, h in zip(low, high)):
+            raise InvalidArgumentError("Every `high` limit must exceed its `low` limit.",
+                                       (low, high), "high > low per band")
+        if not self.c > 0:
+            raise InvalidArgumentError("`c` must be positive.", self.c, "> 0")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+        object.__setattr__(self, "c", float(self.c))
+
+    def __call__(self, images):
+        """Apply to a numpy array (..., bands); returns float32 values in [0, 1]."""
+        images = np.asarray(images, dtype=np.float64)
+        if images.shape[-1] != len(self.low):
+            raise InvalidArgumentError("The last axis of `images` must be the bands.",
+                                       images.shape, f"(..., {len(self.low)})")
+        low, high = np.asarray(self.low), np.asarray(self.high)
+        unit = (np.clip(images, low, high) - low) / (high - low)
+        return (np.arcsinh(unit / self.c) / math.asinh(1.0 / self.c)).astype(np.float32)
+
+    def get_config(self):
+        """A JSON-serialisable dict (stored in manifests and model metadata)."""
+        return {"method": "clip_arcsinh", "low": list(self.low), "high": list(self.high),
+                "c": self.c}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild from `get_config()`; a malformed dict raises `ConfigError`."""
+        if not isinstance(config, dict) or config.get("method") != "clip_arcsinh":
+            raise ConfigError("Preprocessing must be a dict with method 'clip_arcsinh'.",
+                              config, "{'method': 'clip_arcsinh', 'low', 'high', 'c'}")
+        try:
+            return cls(low=config["low"], high=config["high"], c=config.get("c", DEFAULT_C))
+        except KeyError as error:
+            raise ConfigError(f"Preprocessing is missing key {error}.", sorted(config),
+                              "low, high, c") from None
+
+
+def fit_clip_arcsinh(images, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
+    """Compute per-band clip limits over a whole set of images (or a pixel sample of it).
+
+    Args:
+        images: array (..., bands): a stack of images, or any sample of pixels per band.
+        percentiles: (low, high) percentiles (0.1 and 99.9 in the paper).
+        c: arcsinh softening.
+
+    Returns:
+        A `ClipArcsinh`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> stretch = fit_clip_arcsinh(np.random.default_rng(0).normal(size=(8, 16, 16, 3)))
+    >>> len(stretch.low)
+    3
+    """
+    low_p, high_p = check_percentiles(percentiles)
+    images = np.asarray(images)
+    if images.ndim < 2:
+        raise InvalidArgumentError("`images` must have a trailing band axis.", images.shape,
+                                   "(..., bands)")
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    if not np.all(np.isfinite(pixels)):
+        raise InvalidArgumentError("`images` holds NaN or infinite values.", "non-finite",
+                                   "finite values")
+    low = np.percentile(pixels, low_p, axis=0)
+    high = np.percentile(pixels, high_p, axis=0)
+    high = np.where(high > low, high, low + 1e-12)
+    return ClipArcsinh(tuple(low), tuple(high), c)

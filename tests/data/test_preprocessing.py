@@ -1,0 +1,48 @@
+import math
+
+import numpy as np
+import pytest
+
+from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
+from astrokeras.errors import ConfigError, InvalidArgumentError
+
+
+def test_limits_are_dataset_percentiles_per_band():
+    rng = np.random.default_rng(0)
+    images = np.stack([rng.normal(0, 1, (10, 8, 8)), rng.normal(5, 3, (10, 8, 8))], axis=-1)
+    stretch = fit_clip_arcsinh(images)
+    for b in range(2):
+        assert stretch.low[b] == pytest.approx(np.percentile(images[..., b], 0.1))
+        assert stretch.high[b] == pytest.approx(np.percentile(images[..., b], 99.9))
+
+
+def test_stretch_lands_in_unit_interval_and_is_the_arcsinh_formula():
+    stretch = ClipArcsinh(low=(-1.0,), high=(3.0,), c=0.85)
+    x = np.array([-5.0, -1.0, 0.0, 1.0, 3.0, 9.0]).reshape(1, -1, 1)
+    y = stretch(x).ravel()
+    assert y.dtype == np.float32
+    assert y.min() == 0.0 and y.max() == pytest.approx(1.0)
+    expected = math.asinh(0.25 / 0.85) / math.asinh(1 / 0.85)
+    assert y[2] == pytest.approx(expected, rel=1e-6)
+    assert np.all(np.diff(y) >= 0)
+
+
+def test_config_round_trip():
+    stretch = ClipArcsinh(low=(0.0, 1.0), high=(2.0, 3.0), c=0.5)
+    assert ClipArcsinh.from_config(stretch.get_config()) == stretch
+
+
+def test_bad_config_is_a_config_error():
+    with pytest.raises(ConfigError):
+        ClipArcsinh.from_config({"method": "log"})
+    with pytest.raises(ConfigError, match="low"):
+        ClipArcsinh.from_config({"method": "clip_arcsinh", "high": [1.0]})
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(InvalidArgumentError, match="`percentiles`"):
+        fit_clip_arcsinh(np.zeros((4, 4, 1)), percentiles=(99, 1))
+    with pytest.raises(InvalidArgumentError, match="`high`"):
+        ClipArcsinh(low=(1.0,), high=(0.5,))
+    with pytest.raises(InvalidArgumentError, match="bands"):
+        ClipArcsinh(low=(0.0,), high=(1.0,))(np.zeros((2, 2, 3)))
