@@ -1,7 +1,10 @@
-"""Simulated survey data: survey constants, GalSim galaxies, simulators, preprocessing."""
+"""Simulated survey data: survey constants, GalSim galaxies, simulators, shards, tf.data."""
 
 from astrokeras.data.morphology import MorphologySimulation
+from astrokeras.data.pipeline import (class_weights, from_arrays, load, load_domain_adaptation,
+                                      pair_domains, split_ids, stretch)
 from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
+from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
 from astrokeras.data.simulation import Record, Simulation, simulate
 from astrokeras.data.surveys import Band, hst_band, lsst_band
 
@@ -11,8 +14,19 @@ __all__ = [
     "MorphologySimulation",
     "Record",
     "Simulation",
+    "class_weights",
+    "finalize",
     "fit_clip_arcsinh",
+    "from_arrays",
     "hst_band",
+    "load",
+    "load_domain_adaptation",
+    "load_manifest",
     "lsst_band",
+    "pair_domains",
+    "shard_paths",
     "simulate",
+    "split_ids",
+    "stretch",
+    "write_dataset",
 ]

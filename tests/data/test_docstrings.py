@@ -13,6 +13,8 @@ MODULES = [
     "astrokeras.data.morphology",
     "astrokeras.data.morphometry",
     "astrokeras.data.preprocessing",
+    "astrokeras.data.shards",
+    "astrokeras.data.pipeline",
 ]
 
 

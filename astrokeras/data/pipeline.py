@@ -1,0 +1,387 @@
+"""tf.data pipelines from simulated datasets: parse, split, augment, stretch, batch, pair domains.
+
+`load` streams one domain of a sharded dataset (written by `write_dataset`) as batches of
+`(images, labels)` ready for `model.fit`; `load_domain_adaptation` streams a labelled source
+domain and an unlabelled target domain as `((source_images, target_images), source_labels)`, the
+data format of `DomainAdaptationModel`; `from_arrays` does the same from in-memory `simulate`
+output. Splits are by galaxy (the paired Y10 and Y1 images of one galaxy always fall in the same
+split), augmentation is the papers' flips and 90/180/270 degree rotations, and the clip +
+arcsinh stretch is the dataset-level one stored in the manifest.
+
+Photo-z datasets give `({"image": images, "ebv": ebv}, redshift_bins)`, the two inputs of
+`inception_photoz`.
+
+TensorFlow is imported inside the functions (see `shards`).
+"""
+
+import math
+
+import numpy as np
+
+from astrokeras.data import shards as shards_lib
+from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
+from astrokeras.errors import InvalidArgumentError, check_positive_int
+
+DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
+SPLITS = ("train", "validation", "test", "all")
+
+
+def _check_fractions(fractions):
+    try:
+        values = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError("`fractions` must be three numbers (train, validation, test).",
+                                   fractions, "three non-negative numbers summing to 1") from None
+    if len(values) != 3 or min(values) < 0 or not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+        raise InvalidArgumentError("`fractions` must be three non-negative numbers summing to 1.",
+                                   fractions, "e.g. (0.7, 0.1, 0.2)")
+    return values
+
+
+def split_ids(n, seed, fractions=DEFAULT_FRACTIONS):
+    """Assign galaxy ids 0..n-1 to train / validation / test, by galaxy.
+
+    A seeded permutation (`SeedSequence(seed, spawn_key=(3,))`) cut at the fractions: the
+    same seed gives the same split, and every image of one galaxy (all its domains) falls in
+    the same split.
+
+    Args:
+        n: number of galaxies.
+        seed: split seed (by default the dataset's seed).
+        fractions: (train, validation, test), summing to 1 (70:10:20 by default).
+
+    Returns:
+        Dict split name -> sorted int64 array of galaxy ids.
+
+    Example:
+
+    >>> ids = split_ids(10, seed=0)
+    >>> [len(ids[s]) for s in ("train", "validation", "test")]
+    [7, 1, 2]
+    """
+    fractions = _check_fractions(fractions)
+    order = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(3,))).permutation(n)
+    cut1 = int(round(fractions[0] * n))
+    cut2 = int(round((fractions[0] + fractions[1]) * n))
+    return {"train": np.sort(order[:cut1]), "validation": np.sort(order[cut1:cut2]),
+            "test": np.sort(order[cut2:]), "all": np.arange(n)}
+
+
+def class_weights(manifest):
+    """Class weights w_m = N / (M n_m) from a manifest's class counts (Ciprijanovic 2022 eq. 1).
+
+    Args:
+        manifest: a dataset manifest (from `load_manifest` or `write_dataset`).
+
+    Returns:
+        Dict class index -> weight, for `model.fit(class_weight=...)`; classes with no
+        galaxies are left out.
+
+    Example:
+
+    >>> class_weights({"counts": {"per_class": {"a": 30, "b": 10}}})
+    {0: 0.6666666666666666, 1: 2.0}
+    """
+    counts = list(manifest["counts"]["per_class"].values())
+    total, m = sum(counts), len(counts)
+    return {i: total / (m * c) for i, c in enumerate(counts) if c > 0}
+
+
+def stretch(manifest, domain):
+    """The `ClipArcsinh` stored in a manifest for `domain`."""
+    if domain not in manifest["preprocessing"]:
+        raise InvalidArgumentError("`domain` is not a domain of this dataset.", domain,
+                                   list(manifest["preprocessing"]))
+    return ClipArcsinh.from_config(manifest["preprocessing"][domain])
+
+
+def _tf_stretch(clip):
+    import tensorflow as tf
+
+    low = tf.constant(clip.low, tf.float32)
+    high = tf.constant(clip.high, tf.float32)
+    norm = 1.0 / math.asinh(1.0 / clip.c)
+
+    def apply(images):
+        unit = (tf.clip_by_value(images, low, high) - low) / (high - low)
+        return tf.asinh(unit / clip.c) * norm
+
+    return apply
+
+
+def augment(image, seed):
+    """Random flips and a rotation by 0/90/180/270 degrees (stateless, seeded by `seed`).
+
+    Args:
+        image: a (height, width, bands) tensor.
+        seed: a shape-(2,) int tensor (stateless random seed).
+
+    Returns:
+        The transformed image.
+    """
+    import tensorflow as tf
+
+    draws = tf.random.stateless_uniform([3], seed=seed, minval=0, maxval=4, dtype=tf.int32)
+    image = tf.cond(draws[0] % 2 == 1, lambda: tf.image.flip_left_right(image), lambda: image)
+    image = tf.cond(draws[1] % 2 == 1, lambda: tf.image.flip_up_down(image), lambda: image)
+    return tf.image.rot90(image, k=draws[2])
+
+
+def _parser(manifest, domains):
+    import tensorflow as tf
+
+    shape = manifest["image_shape"]
+    spec = {"galaxy_id": tf.io.FixedLenFeature([], tf.int64),
+            "label": tf.io.FixedLenFeature([], tf.int64)}
+    for domain in domains:
+        spec[f"image/{domain}"] = tf.io.FixedLenFeature([], tf.string)
+    for name in manifest["value_names"]:
+        spec[f"value/{name}"] = tf.io.FixedLenFeature([], tf.float32)
+
+    def parse(serialized):
+        example = tf.io.parse_single_example(serialized, spec)
+        out = {"galaxy_id": example["galaxy_id"], "label": example["label"]}
+        for domain in domains:
+            image = tf.io.decode_raw(example[f"image/{domain}"], tf.float32, little_endian=True)
+            out[domain] = tf.reshape(image, shape)
+        for name in manifest["value_names"]:
+            out[name] = example[f"value/{name}"]
+        return out
+
+    return parse
+
+
+def _check_domain(name, domain, manifest):
+    if domain not in manifest["domains"]:
+        raise InvalidArgumentError(f"`{name}` is not a domain of this dataset.", domain,
+                                   manifest["domains"])
+
+
+def _records(directory, manifest, domains, split, seed, fractions, verify):
+    """Parsed records of `split` (dicts), in shard order."""
+    import tensorflow as tf
+
+    if split not in SPLITS:
+        raise InvalidArgumentError("`split` must be a split name.", split, list(SPLITS))
+    paths = shards_lib.shard_paths(directory, manifest, verify=verify)
+    ids = split_ids(manifest["n"], manifest["seed"] if seed is None else seed, fractions)[split]
+    member = np.zeros(manifest["n"], bool)
+    member[ids] = True
+    member = tf.constant(member)
+    dataset = tf.data.TFRecordDataset(paths)
+    dataset = dataset.map(_parser(manifest, domains), num_parallel_calls=tf.data.AUTOTUNE,
+                          deterministic=True)
+    if split != "all":
+        dataset = dataset.filter(lambda r: tf.gather(member, r["galaxy_id"]))
+    return dataset, len(ids)
+
+
+def _inputs(record, domain, manifest):
+    import tensorflow as tf
+
+    if "ebv" in manifest["value_names"]:
+        return {"image": record[domain], "ebv": tf.reshape(record["ebv"], [1])}
+    return record[domain]
+
+
+def _finish(dataset, batch_size, shuffle, buffer, seed, repeat, transform):
+    import tensorflow as tf
+
+    if shuffle:
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.enumerate().map(transform, num_parallel_calls=tf.data.AUTOTUNE,
+                                      deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _check_common(batch_size, seed):
+    batch_size = check_positive_int("batch_size", batch_size)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise InvalidArgumentError("`seed` must be a non-negative integer or None.", seed,
+                                   ">= 0 or None")
+    return batch_size
+
+
+def load(directory, domain=None, split="train", batch_size=32, shuffle=None, augment_images=None,
+         preprocess=True, seed=None, fractions=DEFAULT_FRACTIONS, repeat=False, verify=False,
+         shuffle_buffer=1024):
+    """Batches of `(images, labels)` from one domain of a dataset directory.
+
+    Args:
+        directory: a dataset directory written by `write_dataset`.
+        domain: which domain ("y10", "y1", "psf", "noisy", "lsst"); the first one by default.
+        split: "train", "validation", "test" or "all".
+        batch_size: batch size.
+        shuffle: shuffle the galaxies (default: only for "train").
+        augment_images: random flips and 90-degree rotations (default: only for "train").
+        preprocess: apply the manifest's clip + arcsinh stretch of `domain` (values in [0, 1]);
+            False gives electrons per second.
+        seed: seed of the split, shuffle and augmentation (default: the dataset's seed).
+        fractions: (train, validation, test) fractions of the split by galaxy.
+        repeat: repeat forever (for `steps_per_epoch` training).
+        verify: check every shard's SHA-256 against the manifest before reading.
+        shuffle_buffer: shuffle buffer size in galaxies.
+
+    Returns:
+        A `tf.data.Dataset` of `(images, labels)`: images float32 (batch, height, width,
+        bands), labels int64 (batch,) (class index, or redshift bin for photo-z, whose inputs
+        are a dict {"image", "ebv"}).
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset, load
+    >>> path = tempfile.mkdtemp()
+    >>> _ = write_dataset(MorphologySimulation(size=32), 10, path, seed=3)
+    >>> images, labels = next(iter(load(path, "y1", batch_size=4)))
+    >>> tuple(images.shape)
+    (4, 32, 32, 3)
+    """
+    batch_size = _check_common(batch_size, seed)
+    manifest = shards_lib.load_manifest(directory)
+    domain = manifest["domains"][0] if domain is None else domain
+    _check_domain("domain", domain, manifest)
+    seed = manifest["seed"] if seed is None else int(seed)
+    training = split == "train"
+    return _domain_dataset(
+        directory, manifest, domain, split, seed, seed, fractions, batch_size,
+        shuffle=training if shuffle is None else bool(shuffle),
+        augment_images=training if augment_images is None else bool(augment_images),
+        preprocess=preprocess, repeat=repeat, verify=verify, shuffle_buffer=shuffle_buffer,
+        with_labels=True)
+
+
+def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed, fractions,
+                    batch_size, shuffle, augment_images, preprocess, repeat, verify,
+                    shuffle_buffer, with_labels):
+    import tensorflow as tf
+
+    records, _ = _records(directory, manifest, [domain], split, split_seed, fractions, verify)
+    clip = _tf_stretch(stretch(manifest, domain)) if preprocess else None
+
+    def transform(index, record):
+        record = dict(record)
+        image = record[domain]
+        if augment_images:
+            image = augment(image, tf.stack([tf.cast(shuffle_seed, tf.int64), index]))
+        if clip is not None:
+            image = clip(image)
+        record[domain] = image
+        inputs = _inputs(record, domain, manifest)
+        return (inputs, record["label"]) if with_labels else inputs
+
+    return _finish(records, batch_size, shuffle, shuffle_buffer, shuffle_seed, repeat, transform)
+
+
+def pair_domains(source, target):
+    """Zip a labelled source and an unlabelled target dataset for domain adaptation.
+
+    The target is repeated (so the shorter target never ends the epoch); the epoch follows the
+    source. Target labels, if any, are dropped.
+
+    Args:
+        source: a batched `tf.data.Dataset` of `(images, labels)`.
+        target: a batched `tf.data.Dataset` of `images` or `(images, labels)`.
+
+    Returns:
+        A `tf.data.Dataset` of `((source_images, target_images), source_labels)`.
+    """
+    import tensorflow as tf
+
+    if isinstance(target.element_spec, tuple):
+        target = target.map(lambda x, y: x)
+    paired = tf.data.Dataset.zip((source, target.repeat()))
+    return paired.map(lambda s, t: ((s[0], t), s[1]))
+
+
+def load_domain_adaptation(directory, source="y10", target="y1", split="train", batch_size=32,
+                           augment_images=None, preprocess=True, seed=None,
+                           fractions=DEFAULT_FRACTIONS, verify=False, shuffle_buffer=1024):
+    """Batches of `((source_images, target_images), source_labels)` from one paired dataset.
+
+    Source and target come from the same split (by galaxy) and are shuffled independently, so
+    a batch does not hold the same galaxies in both domains (the target is unlabelled data).
+    Each domain gets its own stored stretch.
+
+    Args:
+        directory: a dataset directory with at least two domains.
+        source: labelled domain (e.g. "y10", "psf").
+        target: unlabelled domain (e.g. "y1", "noisy").
+        split, batch_size, augment_images, preprocess, seed, fractions, verify, shuffle_buffer:
+            as in `load`.
+
+    Returns:
+        A `tf.data.Dataset` for `DomainAdaptationModel.fit`.
+    """
+    batch_size = _check_common(batch_size, seed)
+    manifest = shards_lib.load_manifest(directory)
+    _check_domain("source", source, manifest)
+    _check_domain("target", target, manifest)
+    seed = manifest["seed"] if seed is None else int(seed)
+    augment_images = split == "train" if augment_images is None else bool(augment_images)
+    common = dict(split=split, split_seed=seed, fractions=fractions, batch_size=batch_size,
+                  shuffle=True, augment_images=augment_images, preprocess=preprocess,
+                  repeat=False, verify=verify, shuffle_buffer=shuffle_buffer)
+    source_ds = _domain_dataset(directory, manifest, source, shuffle_seed=seed,
+                                with_labels=True, **common)
+    target_ds = _domain_dataset(directory, manifest, target, shuffle_seed=seed + 1,
+                                with_labels=False, **common)
+    return pair_domains(source_ds, target_ds)
+
+
+def from_arrays(data, domain="y10", batch_size=32, shuffle=True, augment_images=False,
+                preprocessing="fit", seed=0, labels="label"):
+    """A `tf.data.Dataset` of `(images, labels)` from in-memory `simulate` output.
+
+    Args:
+        data: the dict returned by `simulate`.
+        domain: which domain's images.
+        batch_size: batch size.
+        shuffle: shuffle the galaxies.
+        augment_images: random flips and 90-degree rotations.
+        preprocessing: "fit" (compute the clip + arcsinh limits over these images), a
+            `ClipArcsinh`, or None (electrons per second).
+        seed: shuffle and augmentation seed.
+        labels: key of the labels in `data`.
+
+    Returns:
+        A `tf.data.Dataset` of `(images, labels)`.
+
+    Example:
+
+    >>> from astrokeras.data import MorphologySimulation, simulate, from_arrays
+    >>> data = simulate(MorphologySimulation(size=32), n=4, seed=0)
+    >>> images, labels = next(iter(from_arrays(data, "y1", batch_size=2)))
+    >>> float(images.numpy().max()) <= 1.0
+    True
+    """
+    import tensorflow as tf
+
+    batch_size = _check_common(batch_size, seed)
+    if not isinstance(data, dict) or domain not in data:
+        raise InvalidArgumentError("`domain` is not a key of `data`.", domain,
+                                   sorted(data) if isinstance(data, dict) else "a dict")
+    images = np.asarray(data[domain], np.float32)
+    if images.ndim != 4:
+        raise InvalidArgumentError("`data[domain]` must be (n, height, width, bands).",
+                                   images.shape, "4 dimensions")
+    if preprocessing == "fit":
+        preprocessing = fit_clip_arcsinh(images)
+    if preprocessing is not None and not isinstance(preprocessing, ClipArcsinh):
+        raise InvalidArgumentError("`preprocessing` must be 'fit', a ClipArcsinh or None.",
+                                   preprocessing, "'fit', ClipArcsinh, None")
+    clip = _tf_stretch(preprocessing) if preprocessing is not None else None
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.asarray(data[labels])))
+
+    def transform(index, element):
+        image, label = element
+        if augment_images:
+            image = augment(image, tf.stack([tf.constant(seed, tf.int64), index]))
+        if clip is not None:
+            image = clip(image)
+        return image, label
+
+    return _finish(dataset, batch_size, shuffle, len(images), seed, False, transform)

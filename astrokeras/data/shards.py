@@ -1,0 +1,419 @@
+"""Sharded TFRecord datasets with a JSON manifest: write, resume, split across machines, verify.
+
+A dataset directory holds:
+
+- `plan.json`: what is being simulated (kind, simulation config, n, seed, shard size), written
+  first, so a resumed or parallel run can check it continues the same dataset;
+- `shard-00000-of-00004.tfrecord` ...: galaxies `[j * shard_size, (j + 1) * shard_size)`, one
+  `tf.train.Example` each (features below), written under a temporary name then renamed;
+- `shard-00000-of-00004.npz`: the shard's sidecar (class counts, SHA-256, a seeded sample of
+  256 pixels per image, domain and band for the dataset-level percentiles), written after its
+  shard: a shard with a sidecar is complete, so an interrupted run skips it when resumed;
+- `manifest.json`: written when the last shard is complete (by whichever run completes it):
+  what was simulated, parameters, seed, counts per class and domain, shard list with sizes and
+  SHA-256, the clip + arcsinh preprocessing per domain, and the software versions.
+
+`--shard-index i --num-shards n` (`shard_index`, `num_shards`) make a run write only the shard
+files j with j % n == i, so n machines of a batch system can share one dataset; each galaxy's
+random streams depend only on the seed and its index, so the files are byte-identical however
+the work is split.
+
+Example features: "galaxy_id" and "label" (int64), "image/<domain>" (raw float32 bytes,
+height x width x bands, C order, little endian) and "value/<name>" (float32).
+
+TensorFlow is imported inside the functions that need it, so the simulation worker processes
+(which import this package) start in well under a second.
+"""
+
+import hashlib
+import io
+import json
+import math
+import os
+import re
+
+import numpy as np
+
+from astrokeras import __version__
+from astrokeras.data import simulation as simulation_lib
+from astrokeras.data.preprocessing import (DEFAULT_C, DEFAULT_PERCENTILES, check_percentiles,
+                                           fit_clip_arcsinh)
+from astrokeras.errors import ConfigError, DataError, InvalidArgumentError, check_positive_int
+
+SCHEMA = "astrokeras.dataset/1"
+MANIFEST = "manifest.json"
+PLAN = "plan.json"
+PIXEL_SAMPLE = 256
+
+_KINDS = {}
+
+
+def register_kind(cls):
+    """Register a `Simulation` subclass under its `kind` so manifests can rebuild it."""
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def simulation_from_config(kind, config):
+    """Rebuild the `Simulation` of `kind` from its config (as stored in a manifest)."""
+    _register_builtin_kinds()
+    if kind not in _KINDS:
+        raise ConfigError("Unknown dataset kind in manifest key 'kind'.", kind, sorted(_KINDS))
+    try:
+        return _KINDS[kind].from_config(config)
+    except TypeError as error:
+        raise ConfigError(f"Manifest key 'simulation' does not fit kind {kind!r}: {error}.",
+                          config) from None
+
+
+def _register_builtin_kinds():
+    from astrokeras.data.morphology import MorphologySimulation
+
+    register_kind(MorphologySimulation)
+    for module, name in (("astrokeras.data.deepmerge", "DeepMergeSimulation"),
+                         ("astrokeras.data.photoz", "PhotoZSimulation")):
+        try:
+            module_object = __import__(module, fromlist=[name])
+        except ImportError:  # pragma: no cover - a kind not available in this version
+            continue
+        register_kind(getattr(module_object, name))
+
+
+def shard_name(j, total):
+    """File name of shard `j` of `total`."""
+    return f"shard-{j:05d}-of-{total:05d}.tfrecord"
+
+
+def _sidecar(path):
+    return path[: -len(".tfrecord")] + ".npz"
+
+
+def _atomic_write_bytes(path, data):
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_write_json(path, obj):
+    _atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _example(record, simulation):
+    import tensorflow as tf
+
+    feature = {
+        "galaxy_id": tf.train.Feature(int64_list=tf.train.Int64List(value=[record.galaxy_id])),
+        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[record.label])),
+    }
+    for domain in simulation.domains:
+        image = np.ascontiguousarray(record.images[domain], dtype="<f4")
+        feature[f"image/{domain}"] = tf.train.Feature(
+            bytes_list=tf.train.BytesList(value=[image.tobytes()]))
+    for name in simulation.value_names:
+        feature[f"value/{name}"] = tf.train.Feature(
+            float_list=tf.train.FloatList(value=[float(record.values[name])]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _pixel_sample(record, simulation, seed):
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, record.galaxy_id)))
+    flat = rng.integers(0, simulation.size * simulation.size, size=PIXEL_SAMPLE)
+    rows, cols = np.unravel_index(flat, (simulation.size, simulation.size))
+    return {d: record.images[d][rows, cols, :].astype(np.float32) for d in simulation.domains}
+
+
+def _write_shard(path, records, simulation, seed):
+    import tensorflow as tf
+
+    tmp = f"{path}.tmp-{os.getpid()}"
+    samples = {d: [] for d in simulation.domains}
+    counts = np.zeros(max(len(simulation.classes), 1), np.int64)
+    with tf.io.TFRecordWriter(tmp) as writer:
+        for record in records:
+            writer.write(_example(record, simulation))
+            for domain, sample in _pixel_sample(record, simulation, seed).items():
+                samples[domain].append(sample)
+            if simulation.classes:
+                counts[record.label] += 1
+    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, counts=counts, sha256=np.array(_sha256(path)),
+             bytes=np.array(os.path.getsize(path)),
+             **{f"sample/{d}": np.concatenate(s) for d, s in samples.items()})
+    _atomic_write_bytes(_sidecar(path), buffer.getvalue())
+
+
+def _plan(simulation, n, seed, shard_size):
+    return {
+        "schema": SCHEMA,
+        "kind": simulation.kind,
+        "simulation": simulation.get_config(),
+        "n": n,
+        "seed": seed,
+        "shard_size": shard_size,
+    }
+
+
+def _check_plan(directory, plan):
+    path = os.path.join(directory, PLAN)
+    if os.path.exists(path):
+        with open(path) as handle:
+            existing = json.load(handle)
+        if existing != plan:
+            differing = sorted(k for k in set(plan) | set(existing)
+                               if plan.get(k) != existing.get(k))
+            raise ConfigError(
+                f"{directory!r} already holds a different dataset (keys {differing} differ "
+                "from its plan.json); use a new directory to simulate something else.",
+                {k: plan.get(k) for k in differing}, {k: existing.get(k) for k in differing})
+    else:
+        _atomic_write_json(path, plan)
+
+
+def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, shard_index=0,
+                  num_shards=1, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C, progress=None):
+    """Simulate `n` galaxies into sharded TFRecord files with a manifest (resumable).
+
+    Shards already complete in `directory` are skipped, so re-running the same call after an
+    interruption continues where it stopped. The manifest is written once every shard exists.
+
+    Args:
+        simulation: a `Simulation` (`MorphologySimulation`, `DeepMergeSimulation`,
+            `PhotoZSimulation`).
+        n: number of galaxies in the whole dataset.
+        directory: output directory (created if missing).
+        seed: dataset seed: the same seed gives byte-identical shards.
+        shard_size: galaxies per shard file.
+        workers: simulation worker processes (None or 0: every core).
+        shard_index: which part of the shard files this run writes (0 <= i < num_shards).
+        num_shards: in how many parts the shard files are split (e.g. machines).
+        percentiles: clip percentiles of the preprocessing (computed per domain and band).
+        c: arcsinh softening of the preprocessing.
+        progress: optional callable `progress(done, total)` called after every galaxy.
+
+    Returns:
+        The manifest (dict) if the dataset is complete after this run, else None.
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset
+    >>> manifest = write_dataset(MorphologySimulation(size=32), 4, tempfile.mkdtemp(), seed=1)
+    >>> manifest["counts"]["total"]
+    4
+    """
+    n = check_positive_int("n", n)
+    seed = simulation_lib.check_seed(seed)
+    shard_size = check_positive_int("shard_size", shard_size)
+    workers = simulation_lib.check_workers(workers)
+    num_shards = check_positive_int("num_shards", num_shards)
+    if isinstance(shard_index, bool) or not isinstance(shard_index, (int, np.integer)) or \
+            not 0 <= shard_index < num_shards:
+        raise InvalidArgumentError("`shard_index` must be in [0, num_shards).", shard_index,
+                                   f"0..{num_shards - 1}")
+    percentiles = check_percentiles(percentiles)
+    if not isinstance(directory, (str, os.PathLike)):
+        raise InvalidArgumentError("`directory` must be a path.", directory, "str or PathLike")
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise InvalidArgumentError("`directory` exists and is not a directory.", directory,
+                                   "a directory path")
+    os.makedirs(directory, exist_ok=True)
+    _check_plan(directory, _plan(simulation, n, seed, shard_size))
+
+    total = math.ceil(n / shard_size)
+    mine = [j for j in range(total) if j % num_shards == shard_index]
+    todo = [j for j in mine if not _complete(directory, j, total)]
+    labels = simulation.labels(n, seed)
+    indices = [i for j in todo for i in range(j * shard_size, min(n, (j + 1) * shard_size))]
+    done_before = sum(min(n, (j + 1) * shard_size) - j * shard_size for j in mine) - len(indices)
+    if progress is not None:
+        progress(done_before, done_before + len(indices))
+    records = simulation_lib.run(simulation, seed, indices, labels[indices], workers)
+    done = done_before
+    for j in todo:
+        count = min(n, (j + 1) * shard_size) - j * shard_size
+
+        def take(count=count):
+            nonlocal done
+            for _ in range(count):
+                yield next(records)
+                done += 1
+                if progress is not None:
+                    progress(done, done_before + len(indices))
+
+        _write_shard(os.path.join(directory, shard_name(j, total)), take(), simulation, seed)
+    records.close()
+    if all(_complete(directory, j, total) for j in range(total)):
+        return finalize(directory, percentiles=percentiles, c=c)
+    return None
+
+
+def _complete(directory, j, total):
+    path = os.path.join(directory, shard_name(j, total))
+    return os.path.exists(path) and os.path.exists(_sidecar(path))
+
+
+def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
+    """Write `manifest.json` for a directory whose shards are all complete.
+
+    Called by `write_dataset` when it completes the last shard; call it yourself to recompute
+    the preprocessing with other percentiles.
+
+    Args:
+        directory: the dataset directory.
+        percentiles: clip percentiles.
+        c: arcsinh softening.
+
+    Returns:
+        The manifest dict.
+    """
+    import galsim
+
+    percentiles = check_percentiles(percentiles)
+    with open(os.path.join(directory, PLAN)) as handle:
+        plan = json.load(handle)
+    simulation = simulation_from_config(plan["kind"], plan["simulation"])
+    n, shard_size = plan["n"], plan["shard_size"]
+    total = math.ceil(n / shard_size)
+    shards, samples = [], {d: [] for d in simulation.domains}
+    counts = np.zeros(max(len(simulation.classes), 1), np.int64)
+    for j in range(total):
+        path = os.path.join(directory, shard_name(j, total))
+        if not _complete(directory, j, total):
+            raise DataError("Shard is missing or incomplete; run the simulation again to "
+                            "resume it.", path)
+        with np.load(_sidecar(path)) as side:
+            counts += side["counts"]
+            for domain in simulation.domains:
+                samples[domain].append(side[f"sample/{domain}"])
+            shards.append({"file": os.path.basename(path), "first_id": j * shard_size,
+                           "n": min(n, (j + 1) * shard_size) - j * shard_size,
+                           "bytes": int(side["bytes"]), "sha256": str(side["sha256"])})
+    preprocessing = {}
+    for domain in simulation.domains:
+        stretch = fit_clip_arcsinh(np.concatenate(samples[domain]), percentiles, c)
+        preprocessing[domain] = dict(stretch.get_config(), percentiles=list(percentiles),
+                                     estimated_from=f"{PIXEL_SAMPLE} seeded random pixels "
+                                                    "per image")
+    manifest = {
+        "schema": SCHEMA,
+        "astrokeras_version": __version__,
+        "created_by": f"astrokeras.data.write_dataset ({simulation.kind})",
+        "software": {"galsim": galsim.__version__, "numpy": np.__version__},
+        "kind": simulation.kind,
+        "simulation": simulation.get_config(),
+        "seed": plan["seed"],
+        "n": n,
+        "shard_size": shard_size,
+        "image_shape": list(simulation.image_shape),
+        "bands": list(simulation.bands),
+        "domains": list(simulation.domains),
+        "classes": list(simulation.classes),
+        "value_names": list(simulation.value_names),
+        "counts": {
+            "total": n,
+            "per_domain": {d: n for d in simulation.domains},
+            "per_class": {c_: int(k) for c_, k in zip(simulation.classes, counts)},
+        },
+        "shards": shards,
+        "preprocessing": preprocessing,
+        "feature_format": "galaxy_id, label: int64; image/<domain>: raw little-endian float32 "
+                          "(height, width, bands); value/<name>: float32",
+    }
+    _atomic_write_json(os.path.join(directory, MANIFEST), manifest)
+    return manifest
+
+
+_REQUIRED = {"schema": str, "astrokeras_version": str, "kind": str, "simulation": dict,
+             "n": int, "image_shape": list, "bands": list, "domains": list, "classes": list,
+             "value_names": list, "counts": dict, "shards": list, "preprocessing": dict}
+
+
+def load_manifest(directory):
+    """Read and validate a dataset directory's `manifest.json`.
+
+    Refuses (with `ConfigError`) a manifest with another schema, written by another
+    astrokeras version, or with missing or mistyped keys.
+
+    Args:
+        directory: the dataset directory.
+
+    Returns:
+        The manifest dict.
+    """
+    directory = os.fspath(directory)
+    path = os.path.join(directory, MANIFEST)
+    if not os.path.exists(path):
+        if os.path.exists(os.path.join(directory, PLAN)):
+            raise FileNotFoundError(f"{path} does not exist yet: some shards of this dataset "
+                                    "are still missing; run the simulation again to finish it.")
+        raise FileNotFoundError(f"No dataset manifest at {path}.")
+    try:
+        with open(path) as handle:
+            manifest = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not valid JSON ({error}).", path) from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path} must hold a JSON object.", type(manifest).__name__, "object")
+    if manifest.get("schema") != SCHEMA:
+        raise ConfigError(f"{path}: key 'schema' is not a schema this astrokeras reads.",
+                          manifest.get("schema"), SCHEMA)
+    for key, kind in _REQUIRED.items():
+        if not isinstance(manifest.get(key), kind):
+            raise ConfigError(f"{path}: key {key!r} is missing or not a {kind.__name__}.",
+                              manifest.get(key), kind.__name__)
+    if manifest["astrokeras_version"] != __version__:
+        raise ConfigError(
+            f"{path} was written by astrokeras {manifest['astrokeras_version']}, this is "
+            f"astrokeras {__version__}; simulate the dataset again with this version.",
+            manifest["astrokeras_version"], __version__)
+    return manifest
+
+
+def shard_paths(directory, manifest=None, verify=False):
+    """The shard files of a dataset, checked against the manifest.
+
+    Every file must exist and have the size the manifest records (a truncated shard raises
+    `DataError` naming it); with `verify=True` its SHA-256 is checked too (catches any
+    corruption, at the cost of reading every file).
+
+    Args:
+        directory: the dataset directory.
+        manifest: its manifest (read with `load_manifest` if None).
+        verify: also check every file's SHA-256.
+
+    Returns:
+        A list of paths.
+    """
+    directory = os.fspath(directory)
+    manifest = load_manifest(directory) if manifest is None else manifest
+    paths = []
+    for shard in manifest["shards"]:
+        name = shard.get("file", "")
+        if not re.fullmatch(r"shard-\d{5}-of-\d{5}\.tfrecord", name):
+            raise ConfigError("Manifest key 'shards' holds a bad file name.", name,
+                              "shard-NNNNN-of-NNNNN.tfrecord")
+        path = os.path.join(directory, name)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Shard listed in the manifest is missing: {path}")
+        size = os.path.getsize(path)
+        if size != shard["bytes"]:
+            raise DataError(f"Shard {path} is truncated or damaged: {size} bytes where the "
+                            f"manifest records {shard['bytes']}.", path)
+        if verify and _sha256(path) != shard["sha256"]:
+            raise DataError(f"Shard {path} is corrupt: its SHA-256 differs from the "
+                            "manifest's.", path)
+        paths.append(path)
+    return paths

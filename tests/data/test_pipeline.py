@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+
+from astrokeras.data import (ClipArcsinh, class_weights, from_arrays, load,
+                             load_domain_adaptation, pair_domains, simulate, split_ids, stretch)
+from astrokeras.errors import InvalidArgumentError
+
+
+def _collect(dataset):
+    xs, ys = [], []
+    for x, y in dataset:
+        xs.append(x.numpy())
+        ys.append(y.numpy())
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def test_split_ids_are_by_galaxy_and_cover_the_dataset():
+    ids = split_ids(100, seed=3)
+    parts = [set(ids[s]) for s in ("train", "validation", "test")]
+    assert [len(p) for p in parts] == [70, 10, 20]
+    assert set().union(*parts) == set(range(100))
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert np.array_equal(split_ids(100, seed=3)["test"], ids["test"])
+    assert not np.array_equal(split_ids(100, seed=4)["test"], ids["test"])
+
+
+def test_splits_keep_the_y10_and_y1_images_of_a_galaxy_together(tiny_dataset, tiny_sim):
+    path, manifest = tiny_dataset
+    raw = simulate(tiny_sim, 12, seed=4)
+    for split in ("train", "validation", "test"):
+        ids = split_ids(12, seed=4)[split]
+        for domain in ("y10", "y1"):
+            images, labels = _collect(load(path, domain, split=split, batch_size=4,
+                                           shuffle=False, augment_images=False,
+                                           preprocess=False))
+            np.testing.assert_array_equal(images, raw[domain][ids])
+            np.testing.assert_array_equal(labels, raw["label"][ids])
+
+
+def test_preprocessing_is_the_manifests_stretch(tiny_dataset, tiny_sim):
+    path, manifest = tiny_dataset
+    raw = simulate(tiny_sim, 12, seed=4)
+    images, _ = _collect(load(path, "y1", split="all", batch_size=12, shuffle=False))
+    expected = ClipArcsinh.from_config(manifest["preprocessing"]["y1"])(raw["y1"])
+    np.testing.assert_allclose(images, expected, atol=1e-6)
+    assert images.min() >= 0.0 and images.max() <= 1.0 + 1e-6
+    assert stretch(manifest, "y1") == ClipArcsinh.from_config(manifest["preprocessing"]["y1"])
+
+
+def test_augmentation_is_a_flip_or_rotation_of_the_galaxy(tiny_dataset):
+    path, _ = tiny_dataset
+    plain, _ = _collect(load(path, "y10", split="all", batch_size=12, shuffle=False,
+                             augment_images=False))
+    augmented, _ = _collect(load(path, "y10", split="all", batch_size=12, shuffle=False,
+                                 augment_images=True))
+    changed = 0
+    for a, b in zip(plain, augmented):
+        variants = [np.rot90(f, k) for f in (a, a[:, ::-1]) for k in range(4)]
+        assert any(np.array_equal(v, b) for v in variants)
+        changed += not np.array_equal(a, b)
+    assert changed >= 6
+
+
+def test_shuffle_is_seeded(tiny_dataset):
+    path, _ = tiny_dataset
+    a = _collect(load(path, "y10", split="all", batch_size=12, seed=1))[1]
+    b = _collect(load(path, "y10", split="all", batch_size=12, seed=1))[1]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_class_weights_follow_the_papers_formula():
+    manifest = {"counts": {"per_class": {"spiral": 60, "elliptical": 30, "merger": 10}}}
+    weights = class_weights(manifest)
+    assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30})
+
+
+def test_domain_adaptation_dataset_structure(tiny_dataset):
+    path, _ = tiny_dataset
+    dataset = load_domain_adaptation(path, "y10", "y1", split="all", batch_size=4)
+    batches = list(dataset)
+    assert len(batches) == 3  # the epoch follows the source
+    (source, target), labels = batches[0]
+    assert source.shape == target.shape == (4, 24, 24, 3)
+    assert labels.shape == (4,)
+    # Each domain has its own stretch: the target is not the source image.
+    assert not np.allclose(source.numpy(), target.numpy())
+
+
+def test_pair_domains_repeats_the_shorter_target():
+    import tensorflow as tf
+
+    source = tf.data.Dataset.from_tensor_slices((np.zeros((6, 2)), np.arange(6))).batch(2)
+    target = tf.data.Dataset.from_tensor_slices(np.ones((2, 2))).batch(2)
+    batches = list(pair_domains(source, target))
+    assert len(batches) == 3
+    assert all(float(t.numpy().sum()) == 4.0 for (_, t), _ in batches)
+
+
+def test_from_arrays_in_memory(tiny_sim):
+    data = simulate(tiny_sim, 6, seed=0)
+    images, labels = _collect(from_arrays(data, "y1", batch_size=4, shuffle=False))
+    assert images.shape == (6, 24, 24, 3) and 0 <= images.min() and images.max() <= 1 + 1e-6
+    np.testing.assert_array_equal(labels, data["label"])
+
+
+@pytest.mark.parametrize("kwargs, name", [({"domain": "y5"}, "domain"),
+                                          ({"split": "holdout"}, "split"),
+                                          ({"batch_size": 0}, "batch_size"),
+                                          ({"fractions": (0.5, 0.5, 0.5)}, "fractions")])
+def test_bad_arguments_name_themselves(tiny_dataset, kwargs, name):
+    path, _ = tiny_dataset
+    with pytest.raises(InvalidArgumentError, match=f"`{name}`"):
+        load(path, **kwargs)
