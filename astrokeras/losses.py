@@ -4,7 +4,7 @@
 additions (CORAL, class-weighted cross-entropy, entropy terms) live here too.
 """
 
-import tensorflow as tf
+import keras
 from keras import ops
 
 from astrokeras.errors import InvalidArgumentError
@@ -139,3 +139,98 @@ def _check_embeddings(a, b):
             (tuple(a.shape), tuple(b.shape)),
             "shapes (n, d) and (m, d) with equal d",
         )
+
+
+def coral(a, b):
+    """CORAL loss: squared Frobenius distance between feature covariances (Sun & Saenko 2016).
+
+    `||C_a - C_b||_F^2 / (4 d^2)` where `C` is the unbiased covariance of a batch of
+    d-dimensional embeddings.
+
+    Args:
+        a: source embeddings, shape (n, d), n >= 2.
+        b: target embeddings, shape (m, d), m >= 2.
+
+    Returns:
+        A scalar float32 tensor.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    >>> float(coral(x, x))
+    0.0
+    """
+    a = ops.cast(ops.convert_to_tensor(a), "float32")
+    b = ops.cast(ops.convert_to_tensor(b), "float32")
+    _check_embeddings(a, b)
+    d = ops.cast(ops.shape(a)[1], "float32")
+    diff = _covariance(a) - _covariance(b)
+    return ops.sum(ops.square(diff)) / (4.0 * d * d)
+
+
+def _covariance(x):
+    n = ops.cast(ops.shape(x)[0], "float32")
+    centred = x - ops.mean(x, axis=0, keepdims=True)
+    return ops.matmul(ops.transpose(centred), centred) / ops.maximum(n - 1.0, 1.0)
+
+
+def class_weighted_crossentropy(labels, probabilities, class_weights=None, sample_weight=None):
+    """Cross-entropy weighted per class, Ciprijanovic 2022 eq. 1.
+
+    Each sample's cross-entropy is multiplied by the weight of its true class
+    (`w_m = N / (M n_m)`, see `astrokeras.training.class_weights`), so rare classes such as
+    mergers count as much as common ones. Returns the per-sample losses; reduce them yourself.
+
+    Args:
+        labels: integer labels (batch,) or one-hot (batch, classes).
+        probabilities: predicted class probabilities (batch, classes).
+        class_weights: None or a sequence of one weight per class.
+        sample_weight: None or per-sample weights (batch,).
+
+    Returns:
+        Per-sample losses, shape (batch,).
+    """
+    probabilities = ops.cast(probabilities, "float32")
+    labels = sparse_labels(labels, probabilities.shape[-1])
+    losses = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+    if class_weights is not None:
+        weights = ops.convert_to_tensor(class_weights, dtype="float32")
+        losses = losses * ops.take(weights, labels)
+    if sample_weight is not None:
+        losses = losses * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+    return losses
+
+
+
+
+def sparse_labels(labels, num_classes=None):
+    """Integer labels from integer or one-hot labels.
+
+    Args:
+        labels: (batch,), (batch, 1) integers, or (batch, classes) one-hot.
+        num_classes: number of classes, used to tell one-hot from (batch, 1).
+
+    Returns:
+        int32 tensor of shape (batch,).
+    """
+    labels = ops.convert_to_tensor(labels)
+    if len(labels.shape) == 2 and labels.shape[-1] not in (None, 1) and (
+        num_classes is None or labels.shape[-1] == num_classes
+    ):
+        return ops.cast(ops.argmax(labels, axis=-1), "int32")
+    return ops.cast(ops.reshape(labels, (-1,)), "int32")
+
+
+def entropy(probabilities, axis=-1):
+    """Shannon entropy (nats) of probability vectors, safe at zero probabilities.
+
+    Args:
+        probabilities: tensor whose `axis` holds probabilities summing to 1.
+        axis: the class axis.
+
+    Returns:
+        Entropies with `axis` removed.
+    """
+    p = ops.cast(probabilities, "float32")
+    return -ops.sum(p * ops.log(ops.clip(p, 1e-12, 1.0)), axis=axis)

@@ -17,6 +17,12 @@ MODULES = [
     "astrokeras.layers.inception_cell",
     "astrokeras.models.inception_photoz",
     "astrokeras.models.simple_photoz_cnn",
+    "astrokeras.training.class_weights",
+    "astrokeras.training.grl_schedule",
+    "astrokeras.training.methods.mmd",
+    "astrokeras.training.methods.dann",
+    "astrokeras.training.methods.coral",
+    "astrokeras.training.domain_adaptation_model",
 ]
 
 

@@ -116,3 +116,25 @@ def test_bad_arguments_raise_clear_errors():
         losses.mmd(x, x, bandwidths=[1.0, -1.0])
     with pytest.raises(InvalidArgumentError, match="at least 2 samples in `a`"):
         losses.mmd(x[:1], x, estimator="unbiased")
+
+
+def test_coral_matches_numpy_covariances():
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(20, 3)).astype("float32")
+    b = (rng.normal(size=(15, 3)) * [1.0, 2.0, 0.5]).astype("float32")
+    expected = np.sum((np.cov(a, rowvar=False) - np.cov(b, rowvar=False)) ** 2) / (4 * 3 * 3)
+    assert float(losses.coral(a, b)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_class_weighted_crossentropy_weights_by_true_class():
+    probs = np.array([[0.7, 0.3], [0.2, 0.8]], "float32")
+    labels = np.array([0, 1])
+    got = losses.class_weighted_crossentropy(labels, probs, class_weights=[1.0, 3.0]).numpy()
+    np.testing.assert_allclose(got, [-np.log(0.7), -3.0 * np.log(0.8)], rtol=1e-5)
+    one_hot = losses.class_weighted_crossentropy(np.eye(2)[labels], probs, [1.0, 3.0]).numpy()
+    np.testing.assert_allclose(one_hot, got, rtol=1e-6)
+
+
+def test_entropy_of_uniform_and_certain_outputs():
+    got = losses.entropy(np.array([[0.25] * 4, [1.0, 0.0, 0.0, 0.0]], "float32")).numpy()
+    np.testing.assert_allclose(got, [np.log(4.0), 0.0], atol=1e-6)

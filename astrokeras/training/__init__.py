@@ -1,0 +1,18 @@
+"""Training models with their own train_step: domain adaptation (and, later, adversarial)."""
+
+from astrokeras.training.class_weights import class_weights, weights_from_counts
+from astrokeras.training.domain_adaptation_model import DomainAdaptationModel
+from astrokeras.training.grl_schedule import GRLSchedule, ganin_schedule
+from astrokeras.training.methods import CORAL, DANN, MMD, TransferMethod
+
+__all__ = [
+    "CORAL",
+    "DANN",
+    "DomainAdaptationModel",
+    "GRLSchedule",
+    "MMD",
+    "TransferMethod",
+    "class_weights",
+    "ganin_schedule",
+    "weights_from_counts",
+]

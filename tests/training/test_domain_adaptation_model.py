@@ -1,0 +1,175 @@
+import numpy as np
+import pytest
+import keras
+
+from astrokeras.errors import InvalidArgumentError
+from astrokeras.training import CORAL, DANN, MMD, DomainAdaptationModel, GRLSchedule
+from shift_problem import make_classifier, make_domains, paired
+
+
+@pytest.fixture(scope="module")
+def domains():
+    return make_domains()
+
+
+def _fit(method, domains, epochs=10, classifier_seed=0, learning_rate=1e-2, data_seed=0,
+         **fit_kwargs):
+    source, target = domains
+    classifier = make_classifier(classifier_seed)
+    model = DomainAdaptationModel(classifier, method)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    history = model.fit(paired(source, target, seed=data_seed), epochs=epochs, verbose=0,
+                        validation_data=target, **fit_kwargs)
+    accuracy = float((classifier.predict(target[0], verbose=0).argmax(1) == target[1]).mean())
+    return model, history, accuracy
+
+
+@pytest.fixture(scope="module")
+def plain_result(domains):
+    return _fit(None, domains)
+
+
+def test_plain_training_fails_on_the_shifted_target(plain_result):
+    _, history, accuracy = plain_result
+    assert history.history["source_accuracy"][-1] > 0.95
+    assert accuracy < 0.65
+
+
+def test_mmd_raises_target_accuracy(domains, plain_result):
+    _, history, accuracy = _fit(MMD(weight=1.0), domains)
+    _, _, plain_accuracy = plain_result
+    assert accuracy > plain_accuracy + 0.3, (accuracy, plain_accuracy)
+    assert history.history["val_target_accuracy"][-1] == pytest.approx(accuracy, abs=1e-6)
+    assert history.history["source_accuracy"][-1] > 0.9
+
+
+def test_dann_raises_target_accuracy_in_most_runs(domains, plain_result):
+    # The adversarial game has a local optimum on this toy: the encoder can merge all target
+    # samples into the nearest source class cluster instead of dropping the shifted feature
+    # (MMD's kernel sees the mass imbalance and does not stop there). So the claim is about
+    # several of five seeded runs, not every run (3 of 5 succeed with TF 2.21 on CPU).
+    accuracies = []
+    for seed in range(5):
+        _, _, accuracy = _fit(DANN(weight=3.0, hidden=(32,), dropout=0.0), domains,
+                              classifier_seed=seed, learning_rate=3e-3, data_seed=seed)
+        accuracies.append(accuracy)
+    _, _, plain_accuracy = plain_result
+    successes = sum(a > plain_accuracy + 0.3 for a in accuracies)
+    assert successes >= 2, (accuracies, plain_accuracy)
+
+
+def test_history_reports_each_loss_and_accuracy(domains):
+    _, history, _ = _fit(MMD(weight=0.05), domains, epochs=1)
+    for key in ("loss", "classification_loss", "transfer_loss", "source_accuracy",
+                "val_loss", "val_target_accuracy"):
+        assert key in history.history, key
+    total = history.history["loss"][0]
+    parts = history.history["classification_loss"][0] + 0.05 * history.history[
+        "transfer_loss"][0]
+    assert total == pytest.approx(parts, rel=1e-4)
+
+
+def test_paired_validation_with_target_labels(domains):
+    source, target = domains
+    model = DomainAdaptationModel(make_classifier(), CORAL(weight=1.0))
+    model.compile(optimizer="adam")
+    import tensorflow as tf
+
+    val = tf.data.Dataset.from_tensor_slices(
+        ((source[0], target[0]), (source[1], target[1]))).batch(128)
+    logs = model.evaluate(val, return_dict=True, verbose=0)
+    assert set(logs) >= {"loss", "transfer_loss", "source_accuracy", "target_accuracy"}
+    expected = (make_classifier_predictions(model.classifier, target[0]) == target[1]).mean()
+    assert logs["target_accuracy"] == pytest.approx(expected, abs=1e-6)
+
+
+def make_classifier_predictions(classifier, x):
+    return classifier.predict(x, verbose=0).argmax(1)
+
+
+def test_class_weights_scale_the_source_loss(domains):
+    source, target = domains
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensors(((source[0][:256], target[0][:256]), source[1][:256]))
+    weights = [2.0, 2.0]
+    logs = {}
+    for name, cw in (("plain", None), ("weighted", weights)):
+        model = DomainAdaptationModel(make_classifier(seed=3), None, class_weights=cw)
+        model.compile(optimizer="adam")
+        logs[name] = model.evaluate(data, return_dict=True, verbose=0)
+    assert logs["weighted"]["classification_loss"] == pytest.approx(
+        2.0 * logs["plain"]["classification_loss"], rel=1e-5)
+
+
+def test_fit_adds_the_grl_schedule_for_dann(domains):
+    model, _, _ = _fit(DANN(weight=1.0, hidden=(8,)), domains, epochs=1)
+    # After one full epoch of 16 steps, p = 15/16 at the last batch.
+    expected = 2.0 / (1.0 + np.exp(-10.0 * 15 / 16)) - 1.0
+    assert float(model.method.reversal.reversal_weight) == pytest.approx(expected, rel=1e-5)
+
+
+def test_saved_model_reloads_with_identical_predictions(domains, keras_round_trip, tmp_path):
+    model, _, _ = _fit(DANN(weight=1.0, hidden=(8,)), domains, epochs=1)
+    loaded = keras_round_trip(model)
+    assert isinstance(loaded, DomainAdaptationModel)
+    assert isinstance(loaded.method, DANN)
+    x = domains[1][0][:64]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+    # The adapted classifier exports on its own.
+    path = tmp_path / "classifier.keras"
+    model.classifier.save(path)
+    alone = keras.models.load_model(path)
+    np.testing.assert_allclose(alone.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+
+
+def test_jit_compiled_training_runs(domains):
+    source, target = domains
+    model = DomainAdaptationModel(make_classifier(), MMD(weight=1.0))
+    model.compile(optimizer="adam", jit_compile=True)
+    history = model.fit(paired(source, target).take(4), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_checkpoint_and_early_stopping_callbacks(domains, tmp_path):
+    source, target = domains
+    model = DomainAdaptationModel(make_classifier(), MMD(weight=1.0))
+    model.compile(optimizer="adam")
+    checkpoint = tmp_path / "best.keras"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_target_accuracy", mode="max",
+                                        save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=1),
+    ]
+    model.fit(paired(source, target).take(4), epochs=2, validation_data=target, verbose=0,
+              callbacks=callbacks)
+    assert isinstance(keras.models.load_model(checkpoint), DomainAdaptationModel)
+
+
+def test_fit_on_unpaired_data_is_refused(domains):
+    source, _ = domains
+    model = DomainAdaptationModel(make_classifier(), MMD())
+    model.compile(optimizer="adam")
+    with pytest.raises(InvalidArgumentError, match=r"\(source_images, target_images\)"):
+        model.fit(source[0], source[1], epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "mmd"}, "`method` must be a transfer method"),
+    ({"method": MMD(), "latent": "bottleneck"}, "no layer named 'bottleneck'"),
+    ({"method": MMD(), "class_weights": [1.0]}, "`class_weights` must hold one"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        DomainAdaptationModel(make_classifier(), **kwargs)
+
+
+def test_grl_schedule_formula_at_given_steps():
+    schedule = GRLSchedule(max_weight=2.0, total_steps=100)
+    schedule._total = 100
+    for step in (0, 10, 50, 100, 150):
+        p = min(step / 100, 1.0)
+        expected = 2.0 * (2.0 / (1.0 + np.exp(-10.0 * p)) - 1.0)
+        assert schedule.weight_at(step) == pytest.approx(expected)
