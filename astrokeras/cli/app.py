@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from astrokeras import __version__
+from astrokeras.cli.simulate import simulate_app
 
 app = typer.Typer(
     name="astrokeras",
@@ -51,6 +52,9 @@ def info():
             typer.echo(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
             typer.echo(f"{package} not installed")
+
+
+app.add_typer(simulate_app, name="simulate")
 
 
 def main():

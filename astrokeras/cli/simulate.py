@@ -1,0 +1,239 @@
+"""`astrokeras simulate`: simulate survey images into sharded TFRecord datasets, and show them.
+
+    astrokeras simulate morphology --n 25000 --out data/y10y1 --workers 0
+    astrokeras simulate deepmerge --n 10000 --out data/deepmerge
+    astrokeras simulate photoz --n 20000 --out data/photoz --shard-index 3 --num-shards 8
+    astrokeras simulate show data/y10y1
+
+The commands only parse options, show progress and call `astrokeras.data`.
+"""
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from astrokeras.errors import AstroKerasError
+
+simulate_app = typer.Typer(
+    help="Simulate survey images (GalSim) into sharded TFRecord datasets, and show them.",
+    no_args_is_help=True,
+)
+
+N = Annotated[int, typer.Option("--n", help="Number of galaxies in the whole dataset.")]
+OUT = Annotated[Path, typer.Option("--out", help="Output directory (created; resumable).")]
+SEED = Annotated[int, typer.Option("--seed", help="Dataset seed: same seed, same bytes.")]
+WORKERS = Annotated[int, typer.Option("--workers", help="Worker processes; 0 = every core.")]
+SHARD_INDEX = Annotated[int, typer.Option(
+    "--shard-index", help="Write only shard files j with j % num-shards == shard-index.")]
+NUM_SHARDS = Annotated[int, typer.Option(
+    "--num-shards", help="Number of parts (e.g. machines) the shard files are split into.")]
+SHARD_SIZE = Annotated[int, typer.Option("--shard-size", help="Galaxies per shard file.")]
+
+
+def _fail(error):
+    typer.echo(f"Error: {error}", err=True)
+    raise typer.Exit(code=1) from None
+
+
+def _floats(name, text, count=None):
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or (count is not None and len(values) != count):
+        what = f"{count} comma-separated numbers" if count else "comma-separated numbers"
+        _fail(f"--{name} must be {what}, got {text!r}.")
+    return values
+
+
+def _names(text):
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size):
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    from astrokeras.data import write_dataset
+
+    start = time.perf_counter()
+    state = {"first": None}
+    with Progress(TextColumn("[bold]simulate {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeRemainingColumn(), transient=False) as progress:
+        task = progress.add_task(simulation.kind, total=None, rate="")
+
+        def report(done, total):
+            if state["first"] is None:
+                state["first"] = (done, time.perf_counter())
+            first_done, first_time = state["first"]
+            elapsed = time.perf_counter() - first_time
+            rate = (done - first_done) / elapsed if elapsed > 0 else 0.0
+            progress.update(task, completed=done, total=total, rate=f"{rate:.1f} galaxies/s")
+
+        manifest = write_dataset(simulation, n, out, seed=seed, shard_size=shard_size,
+                                 workers=workers, shard_index=shard_index,
+                                 num_shards=num_shards, progress=report)
+    seconds = time.perf_counter() - start
+    if manifest is None:
+        typer.echo(f"Wrote shard part {shard_index} of {num_shards} to {out} in {seconds:.1f} s; "
+                   "the manifest is written by the run that completes the last shard.")
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"]["per_class"].items())
+        typer.echo(f"Dataset complete in {out}: {manifest['n']} galaxies x "
+                   f"{len(manifest['domains'])} domains ({counts}); {seconds:.1f} s.")
+
+
+@simulate_app.command("morphology")
+def morphology(
+    n: N = 1000,
+    out: OUT = Path("data/morphology"),
+    seed: SEED = 0,
+    workers: WORKERS = 0,
+    shard_index: SHARD_INDEX = 0,
+    num_shards: NUM_SHARDS = 1,
+    shard_size: SHARD_SIZE = 256,
+    size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 100).")] = 100,
+    bands: Annotated[str, typer.Option("--bands", help="LSST bands, comma-separated.")] = "g,r,i",
+    depths: Annotated[str, typer.Option("--depths", help="Domains: y10 and/or y1.")] = "y10,y1",
+    class_fractions: Annotated[str, typer.Option(
+        "--class-fractions", help="Relative spiral,elliptical,merger numbers.")
+    ] = "14312,8151,2542",
+    magnitude_range: Annotated[str, typer.Option(
+        "--magnitude-range", help="Uniform r-band magnitude range min,max.")] = "19,22",
+    morphometry: Annotated[bool, typer.Option(
+        "--morphometry/--no-morphometry", help="Record Gini and M20 of each galaxy.")] = False,
+):
+    """LSST-like spiral / elliptical / merger images, paired at the Y10 and Y1 depths."""
+    from astrokeras.data import MorphologySimulation
+
+    try:
+        simulation = MorphologySimulation(
+            size=size, bands=_names(bands), depths=_names(depths),
+            class_fractions=_floats("class-fractions", class_fractions, 3),
+            magnitude_range=_floats("magnitude-range", magnitude_range, 2),
+            morphometry=morphometry)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+    except (AstroKerasError, FileNotFoundError) as error:
+        _fail(error)
+
+
+def _rgb(images, bands):
+    """(n, h, w, bands) in [0, 1] -> (n, h, w, 3): reddest band as red, bluest as blue."""
+    import numpy as np
+
+    if images.shape[-1] == 1:
+        return np.repeat(images, 3, axis=-1)
+    picks = [len(bands) - 1, len(bands) // 2, 0] if len(bands) >= 3 else [1, 0, 0]
+    return np.clip(images[..., picks], 0, 1)
+
+
+@simulate_app.command("show")
+def show(
+    directory: Annotated[Path, typer.Argument(help="A dataset directory.")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="PNG path (default: DIRECTORY/examples.png).")] = None,
+    per_class: Annotated[int, typer.Option("--per-class", help="Examples per class.")] = 4,
+):
+    """Write a PNG grid of examples per class and domain (the paper's figure 2)."""
+    try:
+        path = show_dataset(directory, out, per_class)
+    except (AstroKerasError, FileNotFoundError) as error:
+        _fail(error)
+    typer.echo(f"Wrote {path}")
+
+
+def show_dataset(directory, out=None, per_class=4):
+    """Draw the example grid (and the G-M20 diagram when recorded); returns the PNG path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from astrokeras.data import load, load_manifest, shard_paths
+    from astrokeras.errors import InvalidArgumentError
+
+    if per_class < 1:
+        raise InvalidArgumentError("`--per-class` must be at least 1.", per_class, ">= 1")
+    manifest = load_manifest(directory)
+    shard_paths(directory, manifest, verify=True)
+    classes = manifest["classes"] or ["all"]
+    domains = manifest["domains"]
+    picked = {d: {c: [] for c in range(len(classes))} for d in domains}
+    for domain in domains:
+        for images, labels in load(directory, domain, split="all", batch_size=64,
+                                   shuffle=False, augment_images=False):
+            images = images["image"] if isinstance(images, dict) else images
+            for image, label in zip(images.numpy(), labels.numpy()):
+                key = int(label) if manifest["classes"] else 0
+                if len(picked[domain][key]) < per_class:
+                    picked[domain][key].append(image)
+            if all(len(v) >= per_class for v in picked[domain].values()):
+                break
+    rows = [(d, c) for c in range(len(classes)) for d in domains]
+    fig, axes = plt.subplots(len(rows), per_class, figsize=(1.6 * per_class, 1.6 * len(rows)),
+                             squeeze=False)
+    for r, (domain, c) in enumerate(rows):
+        stamps = picked[domain][c]
+        rgb = _rgb(np.asarray(stamps), manifest["bands"]) if stamps else []
+        for k in range(per_class):
+            ax = axes[r, k]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k < len(rgb):
+                ax.imshow(rgb[k], origin="lower")
+            if k == 0:
+                ax.set_ylabel(f"{classes[c]}\n{domain}", fontsize=8)
+    fig.suptitle(f"{manifest['kind']}: {manifest['n']} galaxies, seed {manifest['seed']}",
+                 fontsize=9)
+    fig.tight_layout()
+    out = Path(directory) / "examples.png" if out is None else Path(out)
+    _save(fig, out)
+    plt.close(fig)
+    if {"gini", "m20"} <= set(manifest["value_names"]):
+        _gm20(directory, manifest, out.with_name(out.stem + "_gm20.png"))
+    return out
+
+
+def _save(fig, out):
+    import os
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, out)
+
+
+def _gm20(directory, manifest, out):
+    """The Gini-M20 diagram of the noiseless galaxies with Lotz et al. 2008's boundaries."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import tensorflow as tf
+
+    from astrokeras.data import shard_paths
+    from astrokeras.data.pipeline import _parser
+
+    values = {"label": [], "gini": [], "m20": []}
+    parse = _parser(manifest, [])
+    for record in tf.data.TFRecordDataset(shard_paths(directory, manifest)).map(parse):
+        for key in values:
+            values[key].append(float(record[key]))
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    for k, name in enumerate(manifest["classes"]):
+        sel = np.asarray(values["label"]) == k
+        ax.scatter(np.asarray(values["m20"])[sel], np.asarray(values["gini"])[sel], s=6,
+                   label=name)
+    m = np.linspace(-3.0, 0.0, 50)
+    ax.plot(m, -0.14 * m + 0.33, "k-", lw=1, label="merger line (Lotz+08)")
+    m_early = m[m < -1.68]
+    ax.plot(m_early, 0.14 * m_early + 0.80, "k--", lw=1, label="E/S0/Sa | Sb-Ir")
+    ax.set_xlim(0.0, -3.0)
+    ax.set_xlabel("M20")
+    ax.set_ylabel("Gini")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)

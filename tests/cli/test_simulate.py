@@ -1,0 +1,55 @@
+import json
+
+from typer.testing import CliRunner
+
+from astrokeras.cli.app import app
+
+runner = CliRunner()
+
+
+def test_simulate_morphology_writes_a_dataset_and_show_draws_it(tmp_path):
+    out = tmp_path / "set"
+    result = runner.invoke(app, ["simulate", "morphology", "--n", "6", "--out", str(out),
+                                 "--size", "24", "--seed", "3", "--workers", "1",
+                                 "--shard-size", "4", "--class-fractions", "1,1,1",
+                                 "--morphometry"])
+    assert result.exit_code == 0, result.output
+    assert "Dataset complete" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["n"] == 6 and manifest["seed"] == 3
+    assert manifest["image_shape"] == [24, 24, 3]
+    assert manifest["counts"]["per_class"] == {"spiral": 2, "elliptical": 2, "merger": 2}
+
+    result = runner.invoke(app, ["simulate", "show", str(out), "--per-class", "2"])
+    assert result.exit_code == 0, result.output
+    png = out / "examples.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "examples_gm20.png").exists()
+
+
+def test_shard_index_run_leaves_the_manifest_to_the_last_part(tmp_path):
+    out = tmp_path / "part"
+    result = runner.invoke(app, ["simulate", "morphology", "--n", "4", "--out", str(out),
+                                 "--size", "16", "--workers", "1", "--shard-size", "2",
+                                 "--shard-index", "1", "--num-shards", "2"])
+    assert result.exit_code == 0, result.output
+    assert "part 1 of 2" in result.output
+    assert not (out / "manifest.json").exists()
+
+
+def test_bad_option_is_one_line_error_without_traceback(tmp_path):
+    result = runner.invoke(app, ["simulate", "morphology", "--n", "4", "--out",
+                                 str(tmp_path / "x"), "--size", "8"])
+    assert result.exit_code == 1
+    assert "`size`" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x").exists()
+
+    result = runner.invoke(app, ["simulate", "morphology", "--n", "4", "--out",
+                                 str(tmp_path / "x"), "--class-fractions", "1,2"])
+    assert result.exit_code == 1 and "--class-fractions" in result.output
+
+
+def test_show_on_a_missing_dataset_fails_cleanly(tmp_path):
+    result = runner.invoke(app, ["simulate", "show", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "manifest" in result.output
