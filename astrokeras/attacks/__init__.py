@@ -10,5 +10,6 @@ from astrokeras.attacks.one_pixel import one_pixel
 from astrokeras.attacks.one_pixel_result import OnePixelResult
 from astrokeras.attacks.pgd import pgd
 from astrokeras.attacks.redshift_bins import redshift_bins
+from astrokeras.attacks.summarize import summarize
 
-__all__ = ["fgsm", "pgd", "one_pixel", "OnePixelResult", "redshift_bins"]
+__all__ = ["fgsm", "pgd", "one_pixel", "OnePixelResult", "redshift_bins", "summarize"]

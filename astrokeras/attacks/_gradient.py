@@ -110,15 +110,19 @@ def run(model, x, y, *, eps, step, steps, norm, random_init, targeted, clip, los
     labels = None if y is None else _inputs.check_labels("y", y, n, classes)
     low, high = _inputs.check_clip(clip, inputs.image.shape[1:])
 
-    clean = _inputs.predict(model, inputs, batch_size)
-    classes = clean.shape[-1]
-    if labels is None:
-        labels = np.argmax(clean, axis=-1)
-    elif labels.max() >= classes:
-        raise InvalidArgumentError("`y` holds a class outside the model output.",
-                                   int(labels.max()), f"0 <= class < {classes}")
+    from_logits = _inputs.declared_logits(model)
+    if labels is None or classes is None or (loss is None and from_logits is None):
+        # the clean outputs are needed: for the labels, the class count or the output kind
+        clean = _inputs.predict(model, inputs, batch_size)
+        classes = clean.shape[-1]
+        if labels is None:
+            labels = np.argmax(clean, axis=-1)
+        elif labels.max() >= classes:
+            raise InvalidArgumentError("`y` holds a class outside the model output.",
+                                       int(labels.max()), f"0 <= class < {classes}")
+        if from_logits is None:
+            from_logits = not _inputs.outputs_are_probabilities(clean)
     if loss is None:
-        from_logits = not _inputs.outputs_are_probabilities(clean)
         loss_fn, loss_key = _inputs.default_loss(from_logits), ("crossentropy", from_logits)
     else:
         loss_fn, loss_key = loss, loss

@@ -5,6 +5,7 @@ Private to `astrokeras.attacks`. Every check here runs before any model call and
 """
 
 import numbers
+import weakref
 
 import keras
 import numpy as np
@@ -247,6 +248,25 @@ def check_clip(clip, image_shape):
     return low, high
 
 
+def declared_logits(model):
+    """False for a softmax output layer, True for a linear one, None when it cannot be told."""
+    try:
+        if len(model.outputs) != 1:
+            return None
+        last = model.layers[-1]
+    except (AttributeError, ValueError, IndexError):
+        return None
+    if isinstance(last, keras.layers.Softmax):
+        return False
+    activation = getattr(last, "activation", None)
+    if isinstance(last, (keras.layers.Dense, keras.layers.Activation)) and activation is not None:
+        if activation is keras.activations.softmax:
+            return False
+        if activation is keras.activations.linear:
+            return True
+    return None
+
+
 def outputs_are_probabilities(predictions):
     """True when every row is a probability vector (softmax output), False for logits."""
     p = np.asarray(predictions, dtype=np.float64)
@@ -263,14 +283,32 @@ def default_loss(from_logits):
     return loss
 
 
+_PREDICT = weakref.WeakKeyDictionary()
+
+
+def _compiled_predict(model, key):
+    per_model = _PREDICT.setdefault(model, {})
+    if key not in per_model:
+        feed = feeder(key)
+        model_ref = weakref.ref(model)
+
+        @tf.function(reduce_retracing=True)
+        def forward(image, others):
+            return model_ref()(feed(image, others), training=False)
+
+        per_model[key] = forward
+    return per_model[key]
+
+
 def predict(model, inputs, batch_size=None):
-    """Model outputs for all images as a NumPy array, in batches."""
+    """Model outputs for all images as a NumPy array, in compiled batched calls."""
     n = inputs.n
     size = n if batch_size is None else batch_size
+    forward = _compiled_predict(model, inputs.key if inputs.is_dict else None)
     outputs = []
     for start in range(0, n, size):
         part = slice(start, start + size)
         others = {k: tf.convert_to_tensor(v[part]) for k, v in inputs.others.items()}
-        out = model(inputs.feed(tf.convert_to_tensor(inputs.image[part]), others), training=False)
+        out = forward(tf.convert_to_tensor(inputs.image[part]), others)
         outputs.append(keras.ops.convert_to_numpy(out))
     return np.concatenate(outputs, axis=0)

@@ -11,7 +11,7 @@ from astrokeras.attacks.one_pixel_result import OnePixelResult
 from astrokeras.errors import InvalidArgumentError, check_positive_int
 
 # Candidate images (float32 input) per model call when `batch_size` is not given.
-DEFAULT_BUDGET_BYTES = 64 * 2**20
+DEFAULT_BUDGET_BYTES = 16 * 2**20
 
 _CACHE = weakref.WeakKeyDictionary()
 
@@ -55,7 +55,7 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
         bounds: `(low, high)` range of the new pixel values, scalars or one per band; `None`
             takes the per-band range of `x`.
         seed: seed of the evolution; the same seed gives the same result.
-        batch_size: candidate images per model call; `None` fits 64 MiB of input per call.
+        batch_size: candidate images per model call; `None` fits 16 MiB of input per call.
         callback: optional `callback(generation, succeeded)` called after every generation with
             the number of images succeeded so far (for progress bars).
 

@@ -10,6 +10,7 @@ import typer
 
 from astrokeras import __version__
 from astrokeras.cli.simulate import simulate_app
+from astrokeras.cli.attack import attack
 
 app = typer.Typer(
     name="astrokeras",
@@ -52,6 +53,9 @@ def info():
             typer.echo(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
             typer.echo(f"{package} not installed")
+
+
+app.command("attack")(attack)
 
 
 app.add_typer(simulate_app, name="simulate")

@@ -8,7 +8,8 @@ import pytest
 
 @pytest.mark.parametrize("name", ["astrokeras.attacks.fgsm", "astrokeras.attacks.pgd",
                                   "astrokeras.attacks.one_pixel",
-                                  "astrokeras.attacks.redshift_bins"])
+                                  "astrokeras.attacks.redshift_bins",
+                                  "astrokeras.attacks.summarize"])
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     tests = [t for t in doctest.DocTestFinder().find(module, globs=vars(module).copy())

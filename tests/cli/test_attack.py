@@ -1,0 +1,131 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from astrokeras.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def classifier(tmp_path):
+    """A saved 3-class model on 6x6x2 images and a .npz with x and y."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(10, 6, 6, 2)).astype(np.float32)
+    y = np.argmax(model.predict(x, verbose=0), axis=1)  # all correct before the attack
+    model.save(tmp_path / "model.keras")
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    return tmp_path / "model.keras", tmp_path / "data.npz", x, y
+
+
+def run(*args):
+    return runner.invoke(app, ["attack", *map(str, args)])
+
+
+def test_pgd_writes_adversarial_images_and_summary(classifier, tmp_path):
+    model, data, x, y = classifier
+    out = tmp_path / "out"
+    result = run(model, data, "--method", "pgd", "--eps", "0.5", "--steps", "5", "--n", "8",
+                 "--clip-min", "0", "--clip-max", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    saved = np.load(out / "adversarial.npz")
+    assert saved["x"].shape == (8, 6, 6, 2)
+    assert np.abs(saved["x"] - x[:8]).max() <= 0.5 + 1e-6
+    assert saved["x"].min() >= 0 and saved["x"].max() <= 1
+    np.testing.assert_array_equal(saved["y"], y[:8])
+    assert summary["method"] == "pgd" and summary["images"] == 8
+    assert summary["accuracy_before"] == 1.0
+    assert summary["accuracy_after"] < 1.0 and summary["success_rate"] > 0.0
+    assert summary["loss_after"] > summary["loss_before"]
+    assert summary["parameters"]["step"] == pytest.approx(0.125)
+    assert not list(out.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_fgsm_without_labels_attacks_predictions(classifier, tmp_path):
+    model, _, x, _ = classifier
+    np.savez(tmp_path / "nolabels.npz", x=x)
+    result = run(model, tmp_path / "nolabels.npz", "--method", "fgsm", "--eps", "0.3",
+                 "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["labels"] == "predictions" and summary["accuracy_before"] == 1.0
+    assert summary["loss_after"] > summary["loss_before"]
+
+
+def test_one_pixel_reports_generations(classifier, tmp_path):
+    model, data, x, _ = classifier
+    result = run(model, data, "--method", "one-pixel", "--popsize", "20", "--max-iter", "5",
+                 "--n", "4", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    saved = np.load(tmp_path / "o" / "adversarial.npz")
+    assert {"mean_generations", "median_generations"} <= set(summary)
+    assert saved["generations"].shape == (4,) and saved["pixels"].shape == (4, 1, 2)
+    changed = np.any(saved["x"] != x[:4], axis=-1).reshape(4, -1).sum(axis=1)
+    assert np.all(changed <= 1)
+    assert summary["succeeded"] == int(saved["success"].sum())
+
+
+def test_photoz_model_attacks_the_image_and_keeps_ebv(tmp_path):
+    keras.utils.set_random_seed(0)
+    image, ebv = keras.Input((6, 6, 5), name="image"), keras.Input((1,), name="ebv")
+    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
+    model = keras.Model({"image": image, "ebv": ebv},
+                        keras.layers.Dense(180, activation="softmax")(h))
+    model.save(tmp_path / "photoz.keras")
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(5, 6, 6, 5)).astype(np.float32)
+    e = rng.uniform(0, 0.1, size=5).astype(np.float32)
+    np.savez(tmp_path / "photoz.npz", x=x, ebv=e, z=rng.uniform(0, 0.4, size=5))
+    result = run(tmp_path / "photoz.keras", tmp_path / "photoz.npz", "--method", "fgsm",
+                 "--eps", "0.05", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    saved = np.load(tmp_path / "o" / "adversarial.npz")
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    np.testing.assert_array_equal(saved["ebv"].ravel(), e)
+    assert np.abs(saved["x"] - x).max() == pytest.approx(0.05, abs=1e-6)
+    assert summary["loss_after"] > summary["loss_before"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--method", "pgd"], "--eps is required"),
+        (["--method", "fgsm", "--eps", "-1"], "`eps` must be >= 0"),
+        (["--method", "pgd", "--eps", "0.1", "--step", "0.5"], "`step` must not exceed"),
+        (["--method", "fgsm", "--eps", "0.1", "--norm", "1"], "Unknown --norm"),
+        (["--method", "one-pixel", "--popsize", "2"], "popsize"),
+    ],
+)
+def test_bad_arguments_exit_with_one_line(classifier, tmp_path, extra, message):
+    model, data, _, _ = classifier
+    result = run(model, data, *extra, "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_missing_files_and_bad_data_are_reported(classifier, tmp_path):
+    model, _, _, _ = classifier
+    missing = run(tmp_path / "nope.keras", tmp_path / "nope.npz", "--method", "fgsm", "--eps",
+                  "0.1", "--out", tmp_path / "o")
+    assert missing.exit_code == 1 and "No such file" in missing.output
+    np.savez(tmp_path / "bad.npz", images=np.zeros((2, 6, 6, 2)))
+    bad = run(model, tmp_path / "bad.npz", "--method", "fgsm", "--eps", "0.1", "--out",
+              tmp_path / "o")
+    assert bad.exit_code == 1 and "no array named x" in bad.output
+
+
+def test_unknown_method_is_a_usage_error(classifier, tmp_path):
+    model, data, _, _ = classifier
+    result = run(model, data, "--method", "cw", "--out", tmp_path / "o")
+    assert result.exit_code == 2
