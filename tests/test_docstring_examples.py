@@ -22,6 +22,7 @@ MODULES = [
     "astrokeras.training.methods.mmd",
     "astrokeras.training.methods.dann",
     "astrokeras.training.methods.coral",
+    "astrokeras.training.methods.universal_da",
     "astrokeras.training.domain_adaptation_model",
 ]
 

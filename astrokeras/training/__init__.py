@@ -1,9 +1,9 @@
 """Training models with their own train_step: domain adaptation (and, later, adversarial)."""
 
 from astrokeras.training.class_weights import class_weights, weights_from_counts
-from astrokeras.training.domain_adaptation_model import DomainAdaptationModel
+from astrokeras.training.domain_adaptation_model import UNKNOWN, DomainAdaptationModel
 from astrokeras.training.grl_schedule import GRLSchedule, ganin_schedule
-from astrokeras.training.methods import CORAL, DANN, MMD, TransferMethod
+from astrokeras.training.methods import CORAL, DANN, MMD, TransferMethod, UniversalDA
 
 __all__ = [
     "CORAL",
@@ -12,6 +12,8 @@ __all__ = [
     "GRLSchedule",
     "MMD",
     "TransferMethod",
+    "UNKNOWN",
+    "UniversalDA",
     "class_weights",
     "ganin_schedule",
     "weights_from_counts",

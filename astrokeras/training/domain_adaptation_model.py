@@ -12,6 +12,9 @@ from astrokeras.training.methods.base import TransferMethod
 from astrokeras.training.methods.dann import DANN
 
 
+UNKNOWN = -1
+
+
 @keras.saving.register_keras_serializable(package="astrokeras")
 class DomainAdaptationModel(keras.Model):
     """Trains a classifier on labeled source and unlabeled target images at once.
@@ -36,7 +39,8 @@ class DomainAdaptationModel(keras.Model):
 
     Args:
         classifier: a functional `keras.Model` from images to class probabilities (softmax).
-        method: a `TransferMethod` (`MMD()`, `DANN()`, `CORAL()`), or None for plain training on
+        method: a `TransferMethod` (`MMD()`, `DANN()`, `CORAL()`, `UniversalDA()`), or None for
+            plain training on
             the source (the baseline the papers compare against; target data is then ignored).
         latent: name of the classifier's latent layer.
         class_weights: None or one weight per class (see `class_weights`), applied to the source
@@ -125,7 +129,7 @@ class DomainAdaptationModel(keras.Model):
                 probabilities[n_source:])
 
     def _domain_losses(self, source_probabilities, source_labels, source_latent, target_latent,
-                sample_weight, training):
+                       sample_weight, training, target_probabilities=None):
         per_sample = losses.class_weighted_crossentropy(
             source_labels, source_probabilities, self.class_weights, sample_weight)
         classification = ops.mean(per_sample)
@@ -133,8 +137,13 @@ class DomainAdaptationModel(keras.Model):
             transfer = ops.zeros((), "float32")
             total = classification
         else:
-            transfer = ops.cast(self.method(source_latent, target_latent, training=training),
-                                "float32")
+            if self.method.uses_predictions:
+                transfer = self.method(source_latent, target_latent,
+                                       target_probabilities=target_probabilities,
+                                       source_labels=source_labels, training=training)
+            else:
+                transfer = self.method(source_latent, target_latent, training=training)
+            transfer = ops.cast(transfer, "float32")
             total = classification + self.method.weight * transfer
         return total, classification, transfer
 
@@ -148,9 +157,10 @@ class DomainAdaptationModel(keras.Model):
             )
         source_labels, _ = self._split_labels(y)
         with tf.GradientTape() as tape:
-            z_s, z_t, p_s, _ = self._forward_pair(x[0], x[1], training=True)
+            z_s, z_t, p_s, p_t = self._forward_pair(x[0], x[1], training=True)
             total, classification, transfer = self._domain_losses(
-                p_s, source_labels, z_s, z_t, sample_weight, training=True)
+                p_s, source_labels, z_s, z_t, sample_weight, training=True,
+                target_probabilities=p_t)
             regularization = self.losses
             if regularization:
                 total = total + ops.cast(ops.sum(regularization), "float32")
@@ -179,7 +189,8 @@ class DomainAdaptationModel(keras.Model):
         source_labels, target_labels = self._split_labels(y)
         z_s, z_t, p_s, p_t = self._forward_pair(x[0], x[1], training=False)
         total, classification, transfer = self._domain_losses(
-            p_s, source_labels, z_s, z_t, sample_weight, training=False)
+            p_s, source_labels, z_s, z_t, sample_weight, training=False,
+            target_probabilities=p_t)
         logs = self._update_metrics(total, classification, transfer, p_s, source_labels)
         if target_labels is not None:
             self.target_accuracy.update_state(
@@ -200,6 +211,35 @@ class DomainAdaptationModel(keras.Model):
             "transfer_loss": self.transfer_tracker.result(),
             "source_accuracy": self.source_accuracy.result(),
         }
+
+    def predict_open_set(self, x, threshold=None, batch_size=None, verbose=0):
+        """Predicts known classes, or `UNKNOWN` (-1) where the prediction entropy is too high.
+
+        The universal domain adaptation rule (Ciprijanovic 2023, after DANCE): a sample whose
+        predicted class distribution has entropy above `rho` belongs to none of the source
+        classes.
+
+        Args:
+            x: images (or whatever the classifier takes).
+            threshold: entropy threshold in nats; by default the `UniversalDA` method's `rho`,
+                or log(K) / 2 for other methods.
+            batch_size: passed to `predict`.
+            verbose: passed to `predict`.
+
+        Returns:
+            An int NumPy array of class indices, with -1 for unknown samples.
+        """
+        import numpy as np
+
+        if threshold is None:
+            threshold = getattr(self.method, "threshold", None)
+            if threshold is None:
+                threshold = float(np.log(self.num_classes) / 2.0)
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        labels = probabilities.argmax(axis=-1).astype(np.int64)
+        entropy = np.asarray(losses.entropy(probabilities))
+        labels[entropy > threshold] = UNKNOWN
+        return labels
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, adding a `GRLSchedule` for `DANN(schedule="ganin")` if missing."""

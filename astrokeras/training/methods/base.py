@@ -12,10 +12,15 @@ class TransferMethod(keras.layers.Layer):
     Being layers, methods with weights (DANN's domain classifier) are tracked, trained,
     checkpointed and saved with the model that holds them.
 
+    Methods that also need the target predictions and source labels (`UniversalDA`) set
+    `uses_predictions = True` and accept `target_probabilities` and `source_labels`.
+
     Args:
         weight: float >= 0, the factor of the transfer loss in the total loss.
         **kwargs: base layer arguments.
     """
+
+    uses_predictions = False
 
     def __init__(self, weight=1.0, **kwargs):
         super().__init__(**kwargs)
