@@ -82,8 +82,9 @@ def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
                    "the manifest is written by the run that completes the last shard.")
     else:
         counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"]["per_class"].items())
+        counts = f" ({counts})" if counts else ""
         typer.echo(f"Dataset complete in {out}: {manifest['n']} galaxies x "
-                   f"{len(manifest['domains'])} domains ({counts}); {seconds:.1f} s.")
+                   f"{len(manifest['domains'])} domains{counts}; {seconds:.1f} s.")
 
 
 @simulate_app.command("morphology")
@@ -115,6 +116,62 @@ def morphology(
             class_fractions=_floats("class-fractions", class_fractions, 3),
             magnitude_range=_floats("magnitude-range", magnitude_range, 2),
             morphometry=morphometry)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+    except (AstroKerasError, FileNotFoundError) as error:
+        _fail(error)
+
+
+@simulate_app.command("deepmerge")
+def deepmerge(
+    n: N = 1000,
+    out: OUT = Path("data/deepmerge"),
+    seed: SEED = 0,
+    workers: WORKERS = 0,
+    shard_index: SHARD_INDEX = 0,
+    num_shards: NUM_SHARDS = 1,
+    shard_size: SHARD_SIZE = 256,
+    size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 75).")] = 75,
+    class_fractions: Annotated[str, typer.Option(
+        "--class-fractions", help="Relative non-merger,merger numbers.")] = "1,1",
+    magnitude_range: Annotated[str, typer.Option(
+        "--magnitude-range", help="Uniform F814W magnitude range min,max.")] = "22,24.5",
+    exposure: Annotated[float, typer.Option(
+        "--exposure", help="Seconds of exposure of the noisy domain.")] = 2000.0,
+):
+    """HST-like merger / non-merger images: PSF only ("psf") and PSF + sky noise ("noisy")."""
+    from astrokeras.data import DeepMergeSimulation
+
+    try:
+        simulation = DeepMergeSimulation(
+            size=size, class_fractions=_floats("class-fractions", class_fractions, 2),
+            magnitude_range=_floats("magnitude-range", magnitude_range, 2), exposure=exposure)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+    except (AstroKerasError, FileNotFoundError) as error:
+        _fail(error)
+
+
+@simulate_app.command("photoz")
+def photoz(
+    n: N = 1000,
+    out: OUT = Path("data/photoz"),
+    seed: SEED = 0,
+    workers: WORKERS = 0,
+    shard_index: SHARD_INDEX = 0,
+    num_shards: NUM_SHARDS = 1,
+    shard_size: SHARD_SIZE = 256,
+    size: Annotated[int, typer.Option("--size", help="Cutout side in pixels (paper: 64).")] = 64,
+    depth: Annotated[str, typer.Option("--depth", help="LSST depth: y10 or y1.")] = "y10",
+    z_range: Annotated[str, typer.Option("--z-range", help="Redshift range min,max.")] = "0,1",
+    num_bins: Annotated[int, typer.Option("--num-bins", help="Redshift bins (labels).")] = 180,
+    ebv_max: Annotated[float, typer.Option("--ebv-max", help="E(B-V) ~ U(0, max).")] = 0.1,
+):
+    """Five-band LSST cutouts with z_spec and E(B-V), labelled by redshift bin."""
+    from astrokeras.data import PhotoZSimulation
+
+    try:
+        simulation = PhotoZSimulation(size=size, depth=depth,
+                                      z_range=_floats("z-range", z_range, 2),
+                                      num_bins=num_bins, ebv_max=ebv_max)
         _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
     except (AstroKerasError, FileNotFoundError) as error:
         _fail(error)

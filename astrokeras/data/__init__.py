@@ -1,8 +1,10 @@
 """Simulated survey data: survey constants, GalSim galaxies, simulators, shards, tf.data."""
 
+from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
 from astrokeras.data.pipeline import (class_weights, from_arrays, load, load_domain_adaptation,
                                       pair_domains, split_ids, stretch)
+from astrokeras.data.photoz import PhotoZSimulation
 from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
 from astrokeras.data.simulation import Record, Simulation, simulate
@@ -11,7 +13,9 @@ from astrokeras.data.surveys import Band, hst_band, lsst_band
 __all__ = [
     "Band",
     "ClipArcsinh",
+    "DeepMergeSimulation",
     "MorphologySimulation",
+    "PhotoZSimulation",
     "Record",
     "Simulation",
     "class_weights",

@@ -53,3 +53,21 @@ def test_show_on_a_missing_dataset_fails_cleanly(tmp_path):
     result = runner.invoke(app, ["simulate", "show", str(tmp_path)])
     assert result.exit_code == 1
     assert "manifest" in result.output
+
+
+def test_simulate_deepmerge_and_photoz(tmp_path):
+    result = runner.invoke(app, ["simulate", "deepmerge", "--n", "2", "--out",
+                                 str(tmp_path / "dm"), "--size", "20", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "dm" / "manifest.json").read_text())
+    assert manifest["domains"] == ["psf", "noisy"] and manifest["kind"] == "deepmerge"
+
+    result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
+                                 str(tmp_path / "pz"), "--size", "16", "--workers", "1",
+                                 "--num-bins", "10", "--z-range", "0,0.5"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "pz" / "manifest.json").read_text())
+    assert manifest["bands"] == ["u", "g", "r", "i", "z"]
+    assert manifest["simulation"]["num_bins"] == 10
+    result = runner.invoke(app, ["simulate", "show", str(tmp_path / "pz"), "--per-class", "2"])
+    assert result.exit_code == 0, result.output

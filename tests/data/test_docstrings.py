@@ -11,6 +11,8 @@ MODULES = [
     "astrokeras.data.rendering",
     "astrokeras.data.simulation",
     "astrokeras.data.morphology",
+    "astrokeras.data.deepmerge",
+    "astrokeras.data.photoz",
     "astrokeras.data.morphometry",
     "astrokeras.data.preprocessing",
     "astrokeras.data.shards",
