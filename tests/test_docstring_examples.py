@@ -23,6 +23,8 @@ MODULES = [
     "astrokeras.training.methods.dann",
     "astrokeras.training.methods.coral",
     "astrokeras.training.methods.universal_da",
+    "astrokeras.training.attack_specs",
+    "astrokeras.training.adversarial_training_model",
     "astrokeras.training.domain_adaptation_model",
 ]
 
