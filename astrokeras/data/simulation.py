@@ -171,16 +171,41 @@ def run(simulation, seed, indices, labels, workers=1):
     workers = check_workers(workers)
     tasks = [(int(i), int(label)) for i, label in zip(indices, labels)]
     if workers == 1 or len(tasks) <= 1:
-        for index, label in tasks:
-            yield simulation.simulate(index, seed, label)
+        # The renderer's small matrix products run 4x faster on one BLAS thread than on
+        # several contending ones.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            for index, label in tasks:
+                yield simulation.simulate(index, seed, label)
         return
     context = multiprocessing.get_context("spawn")
     chunk = max(1, min(16, len(tasks) // (4 * workers)))
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker,
-        initargs=(simulation, seed),
-    ) as pool:
-        yield from pool.map(_work, tasks, chunksize=chunk)
+    # One worker per core: keep each worker's BLAS / OpenMP single-threaded (read by numpy
+    # when the spawned process imports it).
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in _THREAD_VARIABLES})
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker,
+            initargs=(simulation, seed),
+        ) as pool:
+            results = pool.map(_work, tasks, chunksize=chunk)
+            _restore(saved)
+            yield from results
+    finally:
+        _restore(saved)
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _restore(saved):
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def simulate(simulation, n, seed=0, workers=1):
