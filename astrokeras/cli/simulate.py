@@ -71,7 +71,8 @@ def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
             first_done, first_time = state["first"]
             elapsed = time.perf_counter() - first_time
             rate = (done - first_done) / elapsed if elapsed > 0 else 0.0
-            progress.update(task, completed=done, total=total, rate=f"{rate:.1f} galaxies/s")
+            images = rate * len(simulation.domains)
+            progress.update(task, completed=done, total=total, rate=f"{images:.1f} images/s")
 
         manifest = write_dataset(simulation, n, out, seed=seed, shard_size=shard_size,
                                  workers=workers, shard_index=shard_index,

@@ -206,8 +206,8 @@ def _check_common(batch_size, seed):
 
 
 def load(directory, domain=None, split="train", batch_size=32, shuffle=None, augment_images=None,
-         preprocess=True, seed=None, fractions=DEFAULT_FRACTIONS, repeat=False, verify=False,
-         shuffle_buffer=1024):
+         preprocess=True, seed=None, fractions=DEFAULT_FRACTIONS, repeat=False, verify=True,
+         shuffle_buffer=1024, class_repeats=None):
     """Batches of `(images, labels)` from one domain of a dataset directory.
 
     Args:
@@ -222,8 +222,12 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
         seed: seed of the split, shuffle and augmentation (default: the dataset's seed).
         fractions: (train, validation, test) fractions of the split by galaxy.
         repeat: repeat forever (for `steps_per_epoch` training).
-        verify: check every shard's SHA-256 against the manifest before reading.
+        verify: check every shard's SHA-256 against the manifest before reading (once per
+            process and file; a corrupt shard raises `DataError` naming it).
         shuffle_buffer: shuffle buffer size in galaxies.
+        class_repeats: dict class name (or index) -> how many times each galaxy of that
+            class appears per epoch; with augmentation every copy is flipped and rotated
+            differently (the paper: mergers x 5, 2,542 -> 12,710).
 
     Returns:
         A `tf.data.Dataset` of `(images, labels)`: images float32 (batch, height, width,
@@ -251,15 +255,40 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
         shuffle=training if shuffle is None else bool(shuffle),
         augment_images=training if augment_images is None else bool(augment_images),
         preprocess=preprocess, repeat=repeat, verify=verify, shuffle_buffer=shuffle_buffer,
-        with_labels=True)
+        with_labels=True, class_repeats=_check_repeats(class_repeats, manifest))
+
+
+def _check_repeats(class_repeats, manifest):
+    """Validate `class_repeats` into a list of repeats per class index (or None)."""
+    if class_repeats is None:
+        return None
+    classes = manifest["classes"]
+    if not isinstance(class_repeats, dict) or not classes:
+        raise InvalidArgumentError("`class_repeats` must be a dict class -> repeats, for a "
+                                   "dataset with classes.", class_repeats, classes)
+    repeats = [1] * len(classes)
+    for key, value in class_repeats.items():
+        index = classes.index(key) if key in classes else key
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
+                not 0 <= index < len(classes):
+            raise InvalidArgumentError("`class_repeats` has an unknown class.", key, classes)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InvalidArgumentError("`class_repeats` values must be integers >= 1.", value,
+                                       ">= 1")
+        repeats[int(index)] = int(value)
+    return repeats
 
 
 def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed, fractions,
                     batch_size, shuffle, augment_images, preprocess, repeat, verify,
-                    shuffle_buffer, with_labels):
+                    shuffle_buffer, with_labels, class_repeats=None):
     import tensorflow as tf
 
     records, _ = _records(directory, manifest, [domain], split, split_seed, fractions, verify)
+    if class_repeats is not None:
+        table = tf.constant(class_repeats, tf.int64)
+        records = records.flat_map(
+            lambda r: tf.data.Dataset.from_tensors(r).repeat(tf.gather(table, r["label"])))
     clip = _tf_stretch(stretch(manifest, domain)) if preprocess else None
 
     def transform(index, record):
@@ -299,7 +328,8 @@ def pair_domains(source, target):
 
 def load_domain_adaptation(directory, source="y10", target="y1", split="train", batch_size=32,
                            augment_images=None, preprocess=True, seed=None,
-                           fractions=DEFAULT_FRACTIONS, verify=False, shuffle_buffer=1024):
+                           fractions=DEFAULT_FRACTIONS, verify=True, shuffle_buffer=1024,
+                           class_repeats=None):
     """Batches of `((source_images, target_images), source_labels)` from one paired dataset.
 
     Source and target come from the same split (by galaxy) and are shuffled independently, so
@@ -310,8 +340,8 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
         directory: a dataset directory with at least two domains.
         source: labelled domain (e.g. "y10", "psf").
         target: unlabelled domain (e.g. "y1", "noisy").
-        split, batch_size, augment_images, preprocess, seed, fractions, verify, shuffle_buffer:
-            as in `load`.
+        split, batch_size, augment_images, preprocess, seed, fractions, verify, shuffle_buffer,
+            class_repeats: as in `load` (`class_repeats` applies to the labelled source).
 
     Returns:
         A `tf.data.Dataset` for `DomainAdaptationModel.fit`.
@@ -326,7 +356,8 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
                   shuffle=True, augment_images=augment_images, preprocess=preprocess,
                   repeat=False, verify=verify, shuffle_buffer=shuffle_buffer)
     source_ds = _domain_dataset(directory, manifest, source, shuffle_seed=seed,
-                                with_labels=True, **common)
+                                with_labels=True,
+                                class_repeats=_check_repeats(class_repeats, manifest), **common)
     target_ds = _domain_dataset(directory, manifest, target, shuffle_seed=seed + 1,
                                 with_labels=False, **common)
     return pair_domains(source_ds, target_ds)

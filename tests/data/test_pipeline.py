@@ -111,3 +111,16 @@ def test_bad_arguments_name_themselves(tiny_dataset, kwargs, name):
     path, _ = tiny_dataset
     with pytest.raises(InvalidArgumentError, match=f"`{name}`"):
         load(path, **kwargs)
+
+
+def test_class_repeats_oversample_a_class_with_different_augmentations(tiny_dataset):
+    path, _ = tiny_dataset
+    plain, labels = _collect(load(path, "y10", split="all", batch_size=32, shuffle=False,
+                                  augment_images=False))
+    images, repeated = _collect(load(path, "y10", split="all", batch_size=32, shuffle=False,
+                                     augment_images=True, class_repeats={"merger": 3}))
+    assert np.bincount(repeated).tolist() == [4, 4, 12]
+    mergers = images[repeated == 2]
+    assert len({m.tobytes() for m in mergers}) > 4  # the copies are transformed differently
+    with pytest.raises(InvalidArgumentError, match="`class_repeats`"):
+        load(path, class_repeats={"irregular": 2})

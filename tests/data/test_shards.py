@@ -115,6 +115,8 @@ def test_corrupt_shard_is_found_by_verify(tmp_path, tiny_sim):
     shard.write_bytes(bytes(data))
     with pytest.raises(DataError, match=shards_lib.shard_name(0, 2)):
         shard_paths(tmp_path, verify=True)
+    with pytest.raises(DataError, match=shards_lib.shard_name(0, 2)):
+        load(tmp_path, "y10")  # before TensorFlow reads a corrupted record
 
 
 @pytest.mark.parametrize("key, value, match", [
