@@ -174,9 +174,12 @@ class AdversarialTrainingModel(keras.Model):
         weights = ops.cast(attacked, "float32")
         self.adversarial_loss_tracker.update_state(per_sample, sample_weight=weights)
         self.clean_loss_tracker.update_state(per_sample, sample_weight=1.0 - weights)
+        # Weighted by the batch size, as Keras does: evaluation on a dataset of unknown length
+        # may end with an empty batch, which must not count as a zero loss.
+        batch = ops.shape(per_sample)[0]
         for metric in self.metrics:
             if metric.name == "loss":
-                metric.update_state(loss)
+                metric.update_state(loss, sample_weight=batch)
         # compute_metrics updates the compiled metrics and returns every tracked result.
         return self.compute_metrics(None, y, y_pred, sample_weight)
 

@@ -132,7 +132,7 @@ class DomainAdaptationModel(keras.Model):
                        sample_weight, training, target_probabilities=None):
         per_sample = losses.class_weighted_crossentropy(
             source_labels, source_probabilities, self.class_weights, sample_weight)
-        classification = ops.mean(per_sample)
+        classification = _safe_mean(per_sample)
         if self.method is None:
             transfer = ops.zeros((), "float32")
             total = classification
@@ -178,9 +178,10 @@ class DomainAdaptationModel(keras.Model):
             probabilities = self.classifier(x, training=False)
             per_sample = losses.class_weighted_crossentropy(
                 y, probabilities, self.class_weights, sample_weight)
-            classification = ops.mean(per_sample)
-            self.loss_tracker.update_state(classification)
-            self.classification_tracker.update_state(classification)
+            batch = ops.shape(per_sample)[0]
+            classification = _safe_mean(per_sample)
+            self.loss_tracker.update_state(classification, sample_weight=batch)
+            self.classification_tracker.update_state(classification, sample_weight=batch)
             self.target_accuracy.update_state(
                 losses.sparse_labels(y, self.num_classes), probabilities)
             return {"loss": self.loss_tracker.result(),
@@ -200,9 +201,14 @@ class DomainAdaptationModel(keras.Model):
 
     def _update_metrics(self, total, classification, transfer, source_probabilities,
                         source_labels):
-        self.loss_tracker.update_state(total)
-        self.classification_tracker.update_state(classification)
-        self.transfer_tracker.update_state(transfer)
+        # Weighted by the batch size, as Keras does: a dataset of unknown length may end with an
+        # empty batch, which must not count as a zero (or NaN) loss.
+        batch = ops.shape(source_probabilities)[0]
+        total, classification, transfer = (ops.where(batch > 0, value, 0.0) for value in (
+            total, classification, transfer))
+        self.loss_tracker.update_state(total, sample_weight=batch)
+        self.classification_tracker.update_state(classification, sample_weight=batch)
+        self.transfer_tracker.update_state(transfer, sample_weight=batch)
         self.source_accuracy.update_state(
             losses.sparse_labels(source_labels, self.num_classes), source_probabilities)
         return {
@@ -268,6 +274,11 @@ class DomainAdaptationModel(keras.Model):
         if config.get("method") is not None:
             config["method"] = keras.saving.deserialize_keras_object(config["method"])
         return cls(**config)
+
+
+def _safe_mean(values):
+    count = ops.cast(ops.shape(values)[0], "float32")
+    return ops.sum(values) / ops.maximum(count, 1.0)
 
 
 def _scale_for_replicas(loss):

@@ -104,3 +104,16 @@ def test_bad_arguments(kwargs, message):
 def test_bad_attack_specs(kwargs, message):
     with pytest.raises(InvalidArgumentError, match=message):
         PGD(**kwargs)
+
+
+def test_evaluate_on_a_dataset_of_unknown_length_is_exact(batch):
+    x, y = batch
+    model = AdversarialTrainingModel(convnet(input_shape=(16, 16, 3)), FGSM(eps=0.01),
+                                     fraction=0.0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    unknown_length = tf.data.Dataset.from_tensor_slices((x, y)).filter(
+        lambda a, b: True).batch(32)
+    logs = model.evaluate(unknown_length, return_dict=True, verbose=0)
+    expected = keras.losses.sparse_categorical_crossentropy(y, model.predict(x, verbose=0))
+    assert logs["loss"] == pytest.approx(float(np.mean(expected)), rel=1e-5)
+    assert logs["clean_loss"] == pytest.approx(float(np.mean(expected)), rel=1e-5)
