@@ -317,6 +317,15 @@ def pair_domains(source, target):
 
     Returns:
         A `tf.data.Dataset` of `((source_images, target_images), source_labels)`.
+
+    Example:
+
+    >>> import numpy as np, tensorflow as tf
+    >>> source = tf.data.Dataset.from_tensor_slices((np.zeros((4, 8, 8, 1)), np.arange(4)))
+    >>> target = tf.data.Dataset.from_tensor_slices(np.ones((2, 8, 8, 1)))
+    >>> paired = pair_domains(source.batch(2), target.batch(2))
+    >>> len(list(paired))
+    2
     """
     import tensorflow as tf
 
@@ -345,6 +354,16 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
 
     Returns:
         A `tf.data.Dataset` for `DomainAdaptationModel.fit`.
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset, load_domain_adaptation
+    >>> path = tempfile.mkdtemp()
+    >>> _ = write_dataset(MorphologySimulation(size=32), 6, path, seed=0)
+    >>> (source, target), labels = next(iter(load_domain_adaptation(path, batch_size=2)))
+    >>> tuple(source.shape), tuple(target.shape), tuple(labels.shape)
+    ((2, 32, 32, 3), (2, 32, 32, 3), (2,))
     """
     batch_size = _check_common(batch_size, seed)
     manifest = shards_lib.load_manifest(directory)

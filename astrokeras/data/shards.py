@@ -67,16 +67,12 @@ def simulation_from_config(kind, config):
 
 
 def _register_builtin_kinds():
+    from astrokeras.data.deepmerge import DeepMergeSimulation
     from astrokeras.data.morphology import MorphologySimulation
+    from astrokeras.data.photoz import PhotoZSimulation
 
-    register_kind(MorphologySimulation)
-    for module, name in (("astrokeras.data.deepmerge", "DeepMergeSimulation"),
-                         ("astrokeras.data.photoz", "PhotoZSimulation")):
-        try:
-            module_object = __import__(module, fromlist=[name])
-        except ImportError:  # pragma: no cover - a kind not available in this version
-            continue
-        register_kind(getattr(module_object, name))
+    for cls in (MorphologySimulation, DeepMergeSimulation, PhotoZSimulation):
+        register_kind(cls)
 
 
 def shard_name(j, total):
