@@ -191,8 +191,11 @@ def _finish(dataset, batch_size, shuffle, buffer, seed, repeat, transform):
         dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    dataset = dataset.enumerate().map(transform, num_parallel_calls=tf.data.AUTOTUNE,
-                                      deterministic=True)
+    # One random int64 per element, seeded, and different at every epoch: the stateless
+    # augmentation seed, so augmentations are reproducible yet change from epoch to epoch.
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    dataset = tf.data.Dataset.zip((draws, dataset)).map(
+        transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -291,11 +294,11 @@ def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed
             lambda r: tf.data.Dataset.from_tensors(r).repeat(tf.gather(table, r["label"])))
     clip = _tf_stretch(stretch(manifest, domain)) if preprocess else None
 
-    def transform(index, record):
+    def transform(draw, record):
         record = dict(record)
         image = record[domain]
         if augment_images:
-            image = augment(image, tf.stack([tf.cast(shuffle_seed, tf.int64), index]))
+            image = augment(image, tf.stack([tf.cast(shuffle_seed, tf.int64), draw]))
         if clip is not None:
             image = clip(image)
         record[domain] = image
@@ -426,10 +429,10 @@ def from_arrays(data, domain="y10", batch_size=32, shuffle=True, augment_images=
     clip = _tf_stretch(preprocessing) if preprocessing is not None else None
     dataset = tf.data.Dataset.from_tensor_slices((images, np.asarray(data[labels])))
 
-    def transform(index, element):
+    def transform(draw, element):
         image, label = element
         if augment_images:
-            image = augment(image, tf.stack([tf.constant(seed, tf.int64), index]))
+            image = augment(image, tf.stack([tf.constant(seed, tf.int64), draw]))
         if clip is not None:
             image = clip(image)
         return image, label

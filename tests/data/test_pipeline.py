@@ -124,3 +124,18 @@ def test_class_repeats_oversample_a_class_with_different_augmentations(tiny_data
     assert len({m.tobytes() for m in mergers}) > 4  # the copies are transformed differently
     with pytest.raises(InvalidArgumentError, match="`class_repeats`"):
         load(path, class_repeats={"irregular": 2})
+
+
+def test_augmentation_changes_between_epochs_but_is_reproducible(tiny_dataset):
+    path, _ = tiny_dataset
+
+    def two_epochs():
+        dataset = load(path, "y10", split="all", batch_size=12, shuffle=False,
+                       augment_images=True, seed=5)
+        return [_collect(dataset)[0] for _ in range(2)]
+
+    first, second = two_epochs()
+    assert not np.array_equal(first, second)
+    again = two_epochs()
+    np.testing.assert_array_equal(first, again[0])
+    np.testing.assert_array_equal(second, again[1])
