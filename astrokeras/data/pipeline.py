@@ -173,6 +173,8 @@ def _records(directory, manifest, domains, split, seed, fractions, verify):
                           deterministic=True)
     if split != "all":
         dataset = dataset.filter(lambda r: tf.gather(member, r["galaxy_id"]))
+        # The split's size is known: tell tf.data, so Keras knows the steps per epoch.
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(ids)))
     return dataset, len(ids)
 
 

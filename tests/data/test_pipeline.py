@@ -139,3 +139,13 @@ def test_augmentation_changes_between_epochs_but_is_reproducible(tiny_dataset):
     again = two_epochs()
     np.testing.assert_array_equal(first, again[0])
     np.testing.assert_array_equal(second, again[1])
+
+
+def test_split_sizes_are_known_to_keras(tiny_dataset):
+    path, _ = tiny_dataset
+    ids = split_ids(12, seed=4)
+    for split in ("train", "test"):
+        dataset = load(path, "y10", split=split, batch_size=2)
+        assert int(dataset.cardinality()) == -(-len(ids[split]) // 2)
+    paired = load_domain_adaptation(path, split="train", batch_size=2)
+    assert int(paired.cardinality()) == -(-len(ids["train"]) // 2)
