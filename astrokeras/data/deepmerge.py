@@ -26,6 +26,8 @@ from astrokeras.data.simulation import Record, Simulation, galaxy_seed
 from astrokeras.errors import InvalidArgumentError
 
 SIZE_SCALE = 0.25
+#: Smallest FFT field of the renderer, arcsec (the morphology field scaled to z ~ 2 sizes).
+RENDER_FIELD = 32.0 * SIZE_SCALE
 
 
 class DeepMergeSimulation(Simulation):
@@ -77,7 +79,8 @@ class DeepMergeSimulation(Simulation):
         cache = self.__dict__.get("_cache_observers")
         if cache is None:
             bands = [surveys.hst_band(b, self.exposure) for b in self.bands]
-            cache = self.__dict__["_cache_observers"] = (Renderer(bands, self.size, pad=1.2),
+            cache = self.__dict__["_cache_observers"] = (Renderer(bands, self.size, pad=1.2,
+                                                                  field=RENDER_FIELD),
                                                          bands)
         return cache
 

@@ -15,6 +15,9 @@ from astrokeras.data.rendering import Renderer
 from astrokeras.data.simulation import Record, Simulation, galaxy_seed
 from astrokeras.errors import InvalidArgumentError
 
+#: Smallest FFT field of the renderer, arcsec: holds the largest z = 0.05 galaxies and tails.
+RENDER_FIELD = 32.0
+
 #: The paper's class counts before augmentation (spiral, elliptical, merger).
 PAPER_CLASS_COUNTS = (14312, 8151, 2542)
 
@@ -119,7 +122,7 @@ class MorphologySimulation(Simulation):
         cache = self.__dict__.get("_cache_observers")
         if cache is None:
             renderer = Renderer([surveys.lsst_band(b, self.domains[0]) for b in self.bands],
-                                self.size)
+                                self.size, field=RENDER_FIELD)
             observed = {d: [surveys.lsst_band(b, d) for b in self.bands] for d in self.domains}
             cache = self.__dict__["_cache_observers"] = (renderer, observed)
         return cache

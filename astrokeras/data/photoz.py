@@ -230,7 +230,8 @@ class PhotoZSimulation(Simulation):
         cache = self.__dict__.get("_cache_observers")
         if cache is None:
             bands = [surveys.lsst_band(b, self.depth) for b in self.bands]
-            cache = self.__dict__["_cache_observers"] = (Renderer(bands, self.size), bands)
+            cache = self.__dict__["_cache_observers"] = (Renderer(bands, self.size, field=32.0),
+                                                         bands)
         return cache
 
     def simulate(self, index, seed, label):

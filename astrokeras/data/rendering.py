@@ -22,13 +22,16 @@ from astrokeras.errors import InvalidArgumentError
 class Renderer:
     """Draws galaxies (lists of `galaxies.Component`) in several bands of one survey.
 
-    The FFT grid is `pad` times the stamp (then rounded up to a fast FFT size): light further
-    than half the grid from the centre folds back, as it does in GalSim with a fixed image.
+    The FFT grid is `pad` times the stamp, and at least `field` arcsec (then rounded up to a
+    fast FFT size): light further than half the grid from the centre folds back.
 
     Args:
         bands: sequence of `surveys.Band` sharing one pixel scale.
         size: stamp side in pixels.
         pad: FFT grid side over stamp side (>= 1.2).
+        field: smallest FFT grid side in arcsec: light further than `field / 2` from the
+            centre folds back, so make it cover the largest galaxies (32" for the z = 0.05
+            LSST sizes of `galaxies`).
 
     Example:
 
@@ -40,7 +43,7 @@ class Renderer:
     (64, 64, 3)
     """
 
-    def __init__(self, bands, size, pad=1.6):
+    def __init__(self, bands, size, pad=1.6, field=0.0):
         bands = tuple(bands)
         if not bands:
             raise InvalidArgumentError("`bands` must not be empty.", bands, "one or more Band")
@@ -60,7 +63,8 @@ class Renderer:
         maxk = max(kernel.maxk for kernel in kernels)
         self.oversample = max(1, int(math.ceil(maxk * self.scale / math.pi - 0.05)))
         fine = self.scale / self.oversample
-        self.n = sp_fft.next_fast_len(int(math.ceil(pad * self.size * self.oversample)))
+        side = max(pad * self.size, field / self.scale)
+        self.n = sp_fft.next_fast_len(int(math.ceil(side * self.oversample)))
         if self.n % 2:
             self.n += 1
         self.dk = 2 * math.pi / (self.n * fine)

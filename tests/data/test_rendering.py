@@ -6,15 +6,15 @@ from astrokeras.data.rendering import Renderer
 from astrokeras.errors import InvalidArgumentError
 
 
-@pytest.mark.parametrize("size, survey", [(64, "lsst"), (45, "hst")])
+@pytest.mark.parametrize("size, survey", [(64, "lsst"), (33, "lsst"), (45, "hst"), (40, "hst")])
 def test_renderer_matches_galsim_draw_image(size, survey):
     if survey == "lsst":
         bands = [surveys.lsst_band(b) for b in "gri"]
-        scale = 1.0
+        scale, field = 1.0, 32.0
     else:
         bands = [surveys.hst_band(b) for b in ("f606w", "f814w", "f160w")]
-        scale = 0.2
-    renderer = Renderer(bands, size)
+        scale, field = 0.25, 8.0
+    renderer = Renderer(bands, size, field=field)  # the simulations' settings
     rng = np.random.default_rng(5)
     for label in galaxies.CLASSES:
         components = galaxies.build(label, rng, 20.0, size_scale=scale)
