@@ -153,6 +153,7 @@ def _write_shard(path, records, simulation, seed):
 def _plan(simulation, n, seed, shard_size):
     return {
         "schema": SCHEMA,
+        "astrokeras_version": __version__,
         "kind": simulation.kind,
         "simulation": simulation.get_config(),
         "n": n,
@@ -182,7 +183,10 @@ def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, s
     """Simulate `n` galaxies into sharded TFRecord files with a manifest (resumable).
 
     Shards already complete in `directory` are skipped, so re-running the same call after an
-    interruption continues where it stopped. The manifest is written once every shard exists.
+    interruption continues where it stopped (the same astrokeras version, simulation, n, seed
+    and shard size are required). The manifest is written once every shard exists. With
+    `workers > 1` the worker processes are spawned, so a script must call this under
+    `if __name__ == "__main__":`.
 
     Args:
         simulation: a `Simulation` (`MorphologySimulation`, `DeepMergeSimulation`,

@@ -147,3 +147,11 @@ def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, tiny_sim
     with pytest.raises(InvalidArgumentError, match=f"`{name}`"):
         write_dataset(tiny_sim, **arguments)
     assert not (tmp_path / "out").exists()
+
+
+def test_resuming_with_another_astrokeras_version_is_refused(tmp_path, tiny_sim):
+    write_dataset(tiny_sim, 4, tmp_path, seed=1, shard_size=2, shard_index=0, num_shards=2)
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    (tmp_path / "plan.json").write_text(json.dumps(dict(plan, astrokeras_version="0.0.1")))
+    with pytest.raises(ConfigError, match="astrokeras_version"):
+        write_dataset(tiny_sim, 4, tmp_path, seed=1, shard_size=2, shard_index=1, num_shards=2)
