@@ -25,6 +25,7 @@ MODULES = [
     "astrokeras.training.methods.universal_da",
     "astrokeras.training.attack_specs",
     "astrokeras.training.adversarial_training_model",
+    "astrokeras.training.one_cycle",
     "astrokeras.training.domain_adaptation_model",
 ]
 

@@ -11,6 +11,7 @@ import typer
 from astrokeras import __version__
 from astrokeras.cli.simulate import simulate_app
 from astrokeras.cli.attack import attack
+from astrokeras.cli.train import train
 
 app = typer.Typer(
     name="astrokeras",
@@ -56,6 +57,7 @@ def info():
 
 
 app.command("attack")(attack)
+app.command("train")(train)
 
 
 app.add_typer(simulate_app, name="simulate")

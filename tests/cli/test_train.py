@@ -1,0 +1,69 @@
+import json
+
+from typer.testing import CliRunner
+
+from astrokeras.cli.app import app
+
+runner = CliRunner()
+
+
+def _write_recipe(path, data_dir, out, extra=""):
+    path.write_text(f"""
+[experiment]
+name = "cli"
+output = "{out}"
+[data]
+kind = "morphology"
+directory = "{data_dir}"
+n = 40
+size = 32
+workers = 1
+[model]
+architecture = "convnet"
+[method]
+name = "mmd"
+[training]
+epochs = 1
+batch_size = 8
+{extra}
+""")
+
+
+def test_train_runs_a_recipe_and_fills_the_run_directory(tmp_path):
+    recipe = tmp_path / "recipe.toml"
+    _write_recipe(recipe, tmp_path / "data", tmp_path / "run")
+    result = runner.invoke(app, ["train", str(recipe), "--verbose", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Trained cli" in result.output
+    run = tmp_path / "run"
+    for name in ("model.keras", "classifier.keras", "run.json", "history.csv", "recipe.toml"):
+        assert (run / name).exists(), name
+    info = json.loads((run / "run.json").read_text())
+    assert info["recipe"]["method"]["name"] == "mmd"
+    assert (tmp_path / "data" / "manifest.json").exists()
+
+
+def test_bad_recipe_fails_with_one_line_naming_the_key(tmp_path):
+    recipe = tmp_path / "recipe.toml"
+    _write_recipe(recipe, tmp_path / "data", tmp_path / "run", extra="epoch = 3")
+    result = runner.invoke(app, ["train", str(recipe)])
+    assert result.exit_code == 1
+    assert "unknown key [training].epoch" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "data").exists()  # nothing simulated before the check
+    missing = runner.invoke(app, ["train", str(tmp_path / "nope.toml")])
+    assert missing.exit_code == 1 and "recipe not found" in missing.output
+
+
+def test_default_experiment_prints_table_2_and_reuses_finished_runs(tmp_path):
+    args = ["train", "--n", "40", "--size", "32", "--epochs", "1", "--verbose", "0",
+            "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "runs")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Table 2" in result.output and "regular" in result.output and "mmd" in result.output
+    metrics = json.loads((tmp_path / "runs" / "metrics.json").read_text())
+    for name in ("regular", "mmd"):
+        for domain in ("y10", "y1"):
+            assert 0.0 <= metrics["metrics"][name][domain]["accuracy"] <= 1.0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "reusing the finished run" in again.output
