@@ -1,0 +1,121 @@
+"""metrics.json and report.md: the written record of an evaluation."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from astrokeras.errors import InvalidArgumentError
+from astrokeras.evaluation import _checks
+from astrokeras.evaluation.robustness import markdown_tables
+
+
+def write_metrics(path, summary):
+    """Write a summary dict as indented JSON, atomically (temporary file, then rename).
+
+    NumPy scalars and arrays are converted to plain Python; NaN is refused by `json`.
+
+    Args:
+        path: the file to write (e.g. `out/metrics.json`).
+        summary: a JSON-ready dict (e.g. `robustness_summary(...)`).
+
+    Returns:
+        The `Path` written.
+
+    Example:
+
+    >>> import tempfile, json, pathlib
+    >>> path = write_metrics(pathlib.Path(tempfile.mkdtemp()) / "m.json", {"a": np.float32(1)})
+    >>> json.loads(path.read_text())
+    {'a': 1.0}
+    """
+    path = Path(path)
+    text = json.dumps(summary, indent=2, default=_plain, allow_nan=False)
+    _checks.write_atomic(path, text + "\n")
+    return path
+
+
+def write_report(path, summary, figures=None, title="astrokeras robustness evaluation",
+                 notes=None):
+    """Write report.md: the tables of a robustness summary with their plots beside them.
+
+    The report reads on its own: what was evaluated (models, domains, galaxies), Table 2
+    (classification metrics per model and domain), Table 3 (latent distances, one-pixel attack,
+    Jensen-Shannon distances) of Ciprijanovic et al. 2022, and every figure under its caption,
+    two per row. Written atomically.
+
+    Args:
+        path: the report file (e.g. `out/report.md`); figures are linked relative to its folder.
+        summary: a `robustness_summary` dict (with optional `base_domain`, `galaxies` and
+            `photoz` entries).
+        figures: a list of `(caption, png_path)` pairs, or None.
+        title: the report's heading.
+        notes: optional list of extra lines (e.g. the command line that made it).
+
+    Returns:
+        The `Path` written.
+
+    Example:
+
+    >>> import tempfile, pathlib
+    >>> from astrokeras.evaluation import robustness_summary
+    >>> m = {"a": {"y10": {"accuracy": 0.5}}}
+    >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.md",
+    ...                     robustness_summary(m, {}))
+    >>> "| a | y10 | 0.5000 |" in path.read_text()
+    True
+    """
+    path = Path(path)
+    figures = list(figures or [])
+    for entry in figures:
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+            raise InvalidArgumentError("`figures` must hold (caption, path) pairs.", entry,
+                                       "(caption, png_path)")
+    lines = [f"# {title}", ""]
+    models = ", ".join(f"`{m}`" for m in summary.get("models", []))
+    facts = [f"Models: {models}."]
+    if "base_domain" in summary:
+        facts.append(f"Base domain: `{summary['base_domain']}`.")
+    if "galaxies" in summary:
+        facts.append(f"Galaxies: {summary['galaxies']}.")
+    lines += [" ".join(facts), ""]
+    lines += [f"- {note}" for note in notes or []]
+    if notes:
+        lines.append("")
+    if summary.get("table2"):
+        lines.append(markdown_tables(summary))
+    if summary.get("photoz"):
+        lines += _photoz_table(summary["photoz"])
+    if figures:
+        lines += ["## Figures", "", "<table>"]
+        for start in range(0, len(figures), 2):
+            lines.append("<tr>")
+            for caption, figure in figures[start:start + 2]:
+                relative = os.path.relpath(Path(figure), path.parent)
+                lines.append(f'<td><img src="{relative}" width="420"><br>{caption}</td>')
+            lines.append("</tr>")
+        lines += ["</table>", ""]
+    _checks.write_atomic(path, "\n".join(lines))
+    return path
+
+
+def _photoz_table(photoz):
+    lines = ["### Photometric redshifts (Campagne 2021, Tables 1-3)", "",
+             "| Model | Data | Estimate | N | Bias | sigma_MAD | eta |", "|---|---|---|---|---|---|---|"]
+    for name, per in photoz.items():
+        for data, estimates in per.items():
+            for estimate, m in estimates.items():
+                lines.append(f"| {name} | {data} | {estimate} | {m['n']} | {m['bias']:.5f} | "
+                             f"{m['sigma_mad']:.5f} | {m['eta']:.4f} |")
+    return lines + [""]
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

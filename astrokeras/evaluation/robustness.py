@@ -1,0 +1,367 @@
+"""Robustness of one or two classifiers to noise and one-pixel perturbations (Tables 2-3).
+
+`evaluate_robustness` runs every measurement of Ciprijanovic et al. 2022 sections 4-5 on
+paired images of the same galaxies in several domains (Y10 and Y1): classification metrics per
+domain, latent-space distances between each base image and its perturbed twins (the noisier
+domain, and the one-pixel adversarial image), one-pixel attack success and generations, and
+Jensen-Shannon distances between distance distributions. `robustness_summary` arranges the
+numbers in the layout of the paper's Table 2 (metrics on Y10 and Y1 for each model) and Table 3
+(distance medians, means and errors; JS distance; one-pixel success), and `markdown_tables`
+prints them.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from astrokeras.errors import InvalidArgumentError
+from astrokeras.evaluation import _checks
+from astrokeras.evaluation.classification import classification_metrics
+from astrokeras.evaluation.jensen_shannon import js_distance
+from astrokeras.evaluation.latent import as_classifier, distance_statistics, latent_embeddings
+from astrokeras.models.split import LATENT_LAYER, latent_output
+
+ATTACKS = ("one-pixel",)
+ONE_PIXEL = "one-pixel"
+#: The Table 2 metrics, in the paper's column order.
+TABLE2_METRICS = ("accuracy", "precision", "recall", "f1", "brier", "roc_auc")
+
+
+@dataclasses.dataclass
+class RobustnessEvaluation:
+    """Everything `evaluate_robustness` measured, for reports and plots.
+
+    Args:
+        models: model names, in the order given.
+        domains: domain names, the base domain first.
+        labels: true classes `(n,)` of the galaxies (the same in every domain).
+        class_names: one name per class.
+        probabilities: `{model: {domain: (n, classes)}}` predicted probabilities.
+        latents: `{model: {name: (m, latent_dim)}}` embeddings of every domain, and of the
+            one-pixel images under `"one-pixel"` (the galaxies `attacked[model]`).
+        distances: `{model: {perturbation: (k,)}}` latent distances from the base images:
+            one per galaxy for each other domain, one per successful attack for "one-pixel".
+        attacks: `{model: OnePixelResult}` for the attacked galaxies (empty without attack,
+            or where the model classified no base image correctly).
+        attacked: `{model: indices}` of the attacked galaxies: the first `n` base images the
+            model classifies correctly.
+        summary: the `robustness_summary` of it all (plain Python, JSON-ready).
+    """
+
+    models: list
+    domains: list
+    labels: np.ndarray
+    class_names: list
+    probabilities: dict
+    latents: dict
+    distances: dict
+    attacks: dict
+    attacked: dict
+    summary: dict
+
+
+def evaluate_robustness(models, images, labels, class_names=None, attack=None, n=150,
+                        attack_options=None, layer=LATENT_LAYER, batch_size=64, bins=30,
+                        progress=None):
+    """Measure how one or two classifiers respond to noisier data and one-pixel attacks.
+
+    The procedure of Ciprijanovic et al. 2022 (sections 4-5): each model classifies the same
+    galaxies in every domain of `images` (Y10, the training depth, first; then Y1), giving the
+    Table 2 metrics per domain; the Euclidean distance between the latent embedding of each
+    base (first-domain) image and that of its twin in each other domain measures how far the
+    noise moves it; with `attack="one-pixel"`, base images are attacked with their true
+    labels and the distance to each successful one-pixel image is measured too
+    (Table 3), together with the attack's success rate and the generations it needed. As in the
+    paper, only correctly classified images are attacked: for each model, the first `n` base
+    images it classifies correctly, so a success is a flipped decision. With two
+    models (e.g. regular and domain-adapted), the Jensen-Shannon distance between their
+    distance distributions is reported for every perturbation (figure 6).
+
+    Args:
+        models: `{name: model}`, one or two classifiers (functional models with a latent
+            layer and a softmax output, or `DomainAdaptationModel`s), or a single model.
+        images: `{domain: images}`, paired images of the same galaxies in the same order, the
+            base domain first, all of one shape `(n_galaxies, height, width, bands)`.
+        labels: true classes `(n_galaxies,)`.
+        class_names: optional names of the classes.
+        attack: `None` or `"one-pixel"`.
+        n: number of correctly classified base images attacked per model (the paper: 150).
+        attack_options: keyword arguments of `astrokeras.attacks.one_pixel` (e.g. `popsize`,
+            `max_iter`, `pixels`, `seed`, `bounds`).
+        layer: name of the latent layer.
+        batch_size: images per model call.
+        bins: number of shared histogram bins of the Jensen-Shannon distances.
+        progress: optional `progress(description, completed, total)` called as the work
+            advances (for progress bars).
+
+    Returns:
+        A `RobustnessEvaluation`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from astrokeras.models import convnet
+    >>> rng = np.random.default_rng(0)
+    >>> y10 = rng.uniform(size=(6, 16, 16, 3)).astype("float32")
+    >>> images = {"y10": y10, "y1": y10 + 0.1 * rng.normal(size=y10.shape).astype("float32")}
+    >>> result = evaluate_robustness(convnet((16, 16, 3)), images, [0, 1, 2, 0, 1, 2])
+    >>> sorted(result.summary["table2"]["model"]), result.summary["table3"]["model"]["y1"]["n"]
+    (['y1', 'y10'], 6)
+    """
+    models = _check_models(models, layer)
+    images, count = _check_images(images)
+    domains = list(images)
+    base = domains[0]
+    num_classes = _num_classes(models)
+    labels = _checks.class_labels("labels", labels, count, num_classes)
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    if attack is not None and attack not in ATTACKS:
+        raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
+    n = min(_checks.positive_int("n", n), count)
+    attack_options = dict(attack_options or {})
+    if attack is None and len(domains) < 2:
+        raise InvalidArgumentError("Give a second domain or an attack: there is nothing to "
+                                   "compare the base images with.", domains,
+                                   "two domains, or attack='one-pixel'")
+    steps = len(models) * (2 * len(domains) + (1 if attack else 0))
+    report = progress or (lambda description, completed, total: None)
+    done = 0
+
+    probabilities, latents, distances, attacks = {}, {}, {}, {}
+    attacked = {}
+    for name, model in models.items():
+        probabilities[name], latents[name], distances[name] = {}, {}, {}
+        for domain in domains:
+            report(f"{name}: classifying {domain}", done, steps)
+            probabilities[name][domain] = _predict(model, images[domain], batch_size)
+            done += 1
+            report(f"{name}: embedding {domain}", done, steps)
+            latents[name][domain] = latent_embeddings(model, images[domain], layer, batch_size)
+            done += 1
+        for domain in domains[1:]:
+            distances[name][domain] = _distances(latents[name][base], latents[name][domain])
+        if attack == ONE_PIXEL:
+            from astrokeras import attacks as attacks_lib
+
+            correct = np.argmax(probabilities[name][base], axis=1) == labels
+            chosen = np.flatnonzero(correct)[:n]
+            attacked[name] = chosen
+            report(f"{name}: one-pixel attack on {chosen.size} images", done, steps)
+            if chosen.size:
+                options = {"batch_size": batch_size, **attack_options}
+                result = attacks_lib.one_pixel(model, images[base][chosen], labels[chosen],
+                                               **options)
+                attacks[name] = result
+                latents[name][ONE_PIXEL] = latent_embeddings(model, result.adversarial, layer,
+                                                             batch_size)
+                success = result.success
+                distances[name][ONE_PIXEL] = _distances(
+                    latents[name][base][chosen][success], latents[name][ONE_PIXEL][success])
+            else:
+                distances[name][ONE_PIXEL] = np.zeros(0)
+            done += 1
+        report(f"{name}: done", done, steps)
+
+    metrics = {name: {domain: classification_metrics(labels, probabilities[name][domain],
+                                                     class_names)
+                      for domain in domains} for name in models}
+    attack_summaries = {}
+    for name in attacked:
+        attack_summaries[name] = (attacks[name].summary() if name in attacks else
+                                  {"images": 0, "succeeded": 0, "success_rate": None,
+                                   "mean_generations": None, "median_generations": None})
+    summary = robustness_summary(metrics, distances, attack_summaries, bins=bins)
+    summary["base_domain"] = base
+    summary["galaxies"] = int(count)
+    return RobustnessEvaluation(
+        models=list(models), domains=domains, labels=labels,
+        class_names=metrics[next(iter(models))][base]["class_names"],
+        probabilities=probabilities, latents=latents, distances=distances, attacks=attacks,
+        attacked=attacked, summary=summary)
+
+
+def robustness_summary(metrics, distances, attacks=None, bins=30):
+    """Arrange metrics, latent distances and attack results as Ciprijanovic 2022 Tables 2-3.
+
+    Table 2 of the paper gives, for each model (regular, domain adaptation), accuracy,
+    precision, recall, F1, Brier score and AUC on the Y10 and Y1 test sets; Table 3 gives, for
+    each model and perturbation (Y1 noise, one-pixel attack), the median and mean latent
+    distance with its standard error, and the one-pixel attack's success and generations; the
+    Jensen-Shannon distance compares the two models' distance distributions (figure 6).
+
+    Args:
+        metrics: `{model: {domain: classification_metrics(...)}}`.
+        distances: `{model: {perturbation: 1-D array of latent distances}}`.
+        attacks: optional `{model: OnePixelResult.summary()}`.
+        bins: number of shared bins for the Jensen-Shannon distances.
+
+    Returns:
+        A JSON-ready dict: `models`, `table2` (`{model: {domain: {metric: value}}}`),
+        `table3` (`{model: {perturbation: distance_statistics}}`), `attack`
+        (`{model: {success_rate, succeeded, images, mean_generations, median_generations}}`),
+        `js_distance` (a list of `{perturbation, a, b, value}`: between models for each
+        perturbation, and between perturbations within each model), and `metrics` (the full
+        classification metrics, confusion matrices included).
+
+    Example:
+
+    >>> m = {"model": {"y10": {"accuracy": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0,
+    ...                        "brier": 0.0, "roc_auc": 1.0}}}
+    >>> s = robustness_summary(m, {"model": {"y1": [1.0, 2.0, 3.0]}})
+    >>> s["table3"]["model"]["y1"]["median"]
+    2.0
+    """
+    if not isinstance(metrics, dict) or not metrics:
+        raise InvalidArgumentError("`metrics` must map model names to per-domain metrics.",
+                                   type(metrics).__name__, "{model: {domain: metrics}}")
+    if not isinstance(distances, dict):
+        raise InvalidArgumentError("`distances` must map model names to distance arrays.",
+                                   type(distances).__name__, "{model: {perturbation: array}}")
+    names = list(metrics)
+    unknown = sorted(set(distances) - set(names))
+    if unknown:
+        raise InvalidArgumentError("`distances` names a model absent from `metrics`.", unknown,
+                                   names)
+    table2 = {name: {domain: {key: values.get(key) for key in TABLE2_METRICS}
+                     for domain, values in metrics[name].items()} for name in names}
+    arrays = {name: {p: np.asarray(d, np.float64) for p, d in distances.get(name, {}).items()}
+              for name in names}
+    table3 = {name: {p: distance_statistics(d) for p, d in arrays[name].items()}
+              for name in names}
+    attack = {}
+    for name, values in (attacks or {}).items():
+        attack[name] = {key: values.get(key) for key in
+                        ("images", "succeeded", "success_rate", "mean_generations",
+                         "median_generations")}
+    js = []
+    perturbations = list(dict.fromkeys(p for name in names for p in arrays[name]))
+    for perturbation in perturbations:
+        having = [n for n in names if arrays[n].get(perturbation, np.zeros(0)).size]
+        for i, a in enumerate(having):
+            for b in having[i + 1:]:
+                js.append({"perturbation": perturbation, "a": a, "b": b,
+                           "value": js_distance(arrays[a][perturbation],
+                                                arrays[b][perturbation], bins=bins)})
+    for name in names:
+        filled = [p for p in arrays[name] if arrays[name][p].size]
+        for i, first in enumerate(filled):
+            for second in filled[i + 1:]:
+                js.append({"perturbation": f"{first} vs {second}", "a": name, "b": name,
+                           "value": js_distance(arrays[name][first], arrays[name][second],
+                                                bins=bins)})
+    return {"models": names, "table2": table2, "table3": table3, "attack": attack,
+            "js_distance": js, "metrics": metrics}
+
+
+def markdown_tables(summary):
+    """Tables 2 and 3 of a `robustness_summary` as GitHub-flavoured Markdown.
+
+    Args:
+        summary: the dict returned by `robustness_summary` (or read back from metrics.json).
+
+    Returns:
+        A Markdown string: the metrics table, the latent-distance table, the one-pixel attack
+        table and the Jensen-Shannon distances (the last two only where measured).
+
+    Example:
+
+    >>> m = {"a": {"y10": {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5,
+    ...                    "brier": 0.5, "roc_auc": 0.5}}}
+    >>> print(markdown_tables(robustness_summary(m, {})).splitlines()[2])
+    | Model | Domain | Accuracy | Precision | Recall | F1 | Brier | AUC |
+    """
+    lines = ["### Classification metrics (Ciprijanovic et al. 2022, Table 2)", "",
+             "| Model | Domain | Accuracy | Precision | Recall | F1 | Brier | AUC |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, domains in summary["table2"].items():
+        for domain, values in domains.items():
+            cells = " | ".join(_number(values.get(key)) for key in TABLE2_METRICS)
+            lines.append(f"| {name} | {domain} | {cells} |")
+    rows = [(name, p, s) for name, per in summary["table3"].items() for p, s in per.items()]
+    if rows:
+        lines += ["", "### Latent-space distances from the base images (Table 3)", "",
+                  "| Model | Perturbation | N | Median | Mean ± s.e. |", "|---|---|---|---|---|"]
+        for name, perturbation, s in rows:
+            mean = _number(s["mean"])
+            if s["sem"] is not None:
+                mean += f" ± {_number(s['sem'])}"
+            lines.append(f"| {name} | {perturbation} | {s['n']} | {_number(s['median'])} | "
+                         f"{mean} |")
+    if summary.get("attack"):
+        lines += ["", "### One-pixel attack (Table 3)", "",
+                  "| Model | Attacked | Succeeded | Success rate | Mean generations | "
+                  "Median generations |", "|---|---|---|---|---|---|"]
+        for name, a in summary["attack"].items():
+            lines.append(f"| {name} | {a['images']} | {a['succeeded']} | "
+                         f"{_number(a['success_rate'])} | {_number(a['mean_generations'])} | "
+                         f"{_number(a['median_generations'])} |")
+    if summary.get("js_distance"):
+        lines += ["", "### Jensen-Shannon distances between distance distributions", "",
+                  "| Perturbation | A | B | JS distance |", "|---|---|---|---|"]
+        for entry in summary["js_distance"]:
+            lines.append(f"| {entry['perturbation']} | {entry['a']} | {entry['b']} | "
+                         f"{_number(entry['value'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value):
+    if value is None:
+        return "–"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return f"{float(value):.4f}"
+
+
+def _distances(a, b):
+    return np.linalg.norm(np.asarray(b, np.float64) - np.asarray(a, np.float64), axis=1)
+
+
+def _predict(model, images, batch_size):
+    probabilities = as_classifier(model).predict(images, batch_size=batch_size, verbose=0)
+    return _checks.probabilities("model output", probabilities)
+
+
+def _check_models(models, layer):
+    import keras
+
+    if isinstance(models, keras.Model):
+        models = {"model": models}
+    if not isinstance(models, dict) or not 1 <= len(models) <= 2:
+        raise InvalidArgumentError("`models` must be one model or a dict of one or two.",
+                                   type(models).__name__ if not isinstance(models, dict)
+                                   else list(models), "{name: model} with 1 or 2 entries")
+    checked = {}
+    for name, model in models.items():
+        classifier = as_classifier(model)
+        latent_output(classifier, layer)
+        checked[str(name)] = classifier
+    return checked
+
+
+def _check_images(images):
+    if not isinstance(images, dict) or not images:
+        raise InvalidArgumentError("`images` must map domain names to image arrays.",
+                                   type(images).__name__, "{domain: (n, h, w, bands) array}")
+    checked, shapes = {}, {}
+    for domain, array in images.items():
+        array = np.asarray(array, np.float32)
+        if array.ndim != 4 or len(array) == 0:
+            raise InvalidArgumentError(f"`images[{domain!r}]` must be a batch of images.",
+                                       _checks.describe(array), "(n, height, width, bands)")
+        if not np.all(np.isfinite(array)):
+            raise InvalidArgumentError(f"`images[{domain!r}]` holds NaN or infinite values.",
+                                       _checks.describe(array), "finite values")
+        checked[str(domain)] = array
+        shapes[str(domain)] = array.shape
+    if len(set(shapes.values())) != 1:
+        raise InvalidArgumentError("The domains of `images` must pair the same galaxies: one "
+                                   "shape for all.", shapes, "equal shapes")
+    return checked, next(iter(shapes.values()))[0]
+
+
+def _num_classes(models):
+    counts = {name: int(model.output.shape[-1]) for name, model in models.items()}
+    if len(set(counts.values())) != 1:
+        raise InvalidArgumentError("The models must have the same number of classes.", counts,
+                                   "one number of classes")
+    return next(iter(counts.values()))

@@ -1,0 +1,17 @@
+"""Robustness plots: church windows, isomaps, ROC curves, latent distances, photo-z."""
+
+from astrokeras.plots.church_window import church_window_grid, plot_church_window
+from astrokeras.plots.distance_histogram import plot_latent_distances
+from astrokeras.plots.isomap import isomap_embedding, plot_isomap
+from astrokeras.plots.photoz_plots import plot_photoz
+from astrokeras.plots.roc import plot_roc
+
+__all__ = [
+    "church_window_grid",
+    "isomap_embedding",
+    "plot_church_window",
+    "plot_isomap",
+    "plot_latent_distances",
+    "plot_photoz",
+    "plot_roc",
+]

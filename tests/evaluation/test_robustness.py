@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from astrokeras.errors import InvalidArgumentError
+from astrokeras.evaluation import (classification_metrics, distance_statistics,
+                                   evaluate_robustness, js_distance, latent_distances,
+                                   markdown_tables, robustness_summary)
+from evaluation_helpers import paired_images, tiny_classifier
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    regular, adapted = tiny_classifier(seed=0, name="a"), tiny_classifier(seed=1, name="b")
+    y10, y1 = (6 * x - 3 for x in paired_images(n=15))  # wide enough to vary the classes
+    # True classes: the regular model's own decisions, so it has images to attack.
+    labels = np.argmax(regular.predict(y10, verbose=0), axis=1)
+    result = evaluate_robustness(
+        {"regular": regular, "adapted": adapted}, {"y10": y10, "y1": y1}, labels,
+        class_names=["spiral", "elliptical", "merger"], attack="one-pixel", n=6,
+        attack_options=dict(popsize=10, max_iter=5, seed=0, bounds=(-30.0, 30.0)), bins=10)
+    return result, {"regular": regular, "adapted": adapted}, y10, y1, labels
+
+
+def test_table2_holds_the_metrics_of_every_model_and_domain(evaluation):
+    result, models, y10, y1, labels = evaluation
+    table2 = result.summary["table2"]
+    assert list(table2) == ["regular", "adapted"] and list(table2["regular"]) == ["y10", "y1"]
+    for name, model in models.items():
+        for domain, images in (("y10", y10), ("y1", y1)):
+            expected = classification_metrics(labels, model.predict(images, verbose=0))
+            for key in ("accuracy", "precision", "recall", "f1", "brier", "roc_auc"):
+                assert table2[name][domain][key] == pytest.approx(expected[key], abs=1e-6)
+
+
+def test_table3_holds_distance_statistics_and_attack_results(evaluation):
+    result, models, y10, y1, labels = evaluation
+    for name, model in models.items():
+        expected = latent_distances(model, y10, y1)
+        np.testing.assert_allclose(result.distances[name]["y1"], expected, rtol=1e-5)
+        stats = result.summary["table3"][name]["y1"]
+        assert stats["median"] == pytest.approx(distance_statistics(expected)["median"], rel=1e-5)
+        attack = result.attacks[name]
+        one_pixel = result.distances[name]["one-pixel"]
+        assert one_pixel.size == attack.success.sum() == result.summary["attack"][name][
+            "succeeded"]
+        chosen = result.attacked[name]
+        correct = np.flatnonzero(np.argmax(model.predict(y10, verbose=0), axis=1) == labels)
+        np.testing.assert_array_equal(chosen, correct[:6])  # first n correctly classified
+        direct = latent_distances(model, y10[chosen][attack.success],
+                                  attack.adversarial[attack.success]) if attack.success.any() \
+            else np.zeros(0)
+        np.testing.assert_allclose(one_pixel, direct, rtol=1e-5, atol=1e-6)
+        assert result.summary["attack"][name]["images"] == chosen.size
+    assert result.attacks["regular"].success.any()
+    assert np.all(result.attacks["regular"].generations[result.attacks["regular"].success] >= 0)
+    js = {(e["perturbation"], e["a"], e["b"]): e["value"] for e in result.summary["js_distance"]}
+    assert js[("y1", "regular", "adapted")] == pytest.approx(
+        js_distance(result.distances["regular"]["y1"], result.distances["adapted"]["y1"],
+                    bins=10))
+    assert result.latents["regular"]["one-pixel"].shape == (6, 4)
+    assert result.summary["attack"]["regular"]["images"] == 6
+
+
+def test_summary_layout_and_markdown_from_hand_made_numbers():
+    metric = {"accuracy": 0.9, "precision": 0.8, "recall": 0.7, "f1": 0.6, "brier": 0.2,
+              "roc_auc": 0.95}
+    metrics = {"regular": {"y10": metric, "y1": metric}, "da": {"y10": metric, "y1": metric}}
+    distances = {"regular": {"y1": [1.0, 1.1, 1.2], "one-pixel": [5.0, 5.5]},
+                 "da": {"y1": [1.0, 1.1, 1.2], "one-pixel": [9.0, 9.5]}}
+    attacks = {"regular": {"images": 4, "succeeded": 2, "success_rate": 0.5,
+                           "mean_generations": 3.0, "median_generations": 3.0}}
+    s = robustness_summary(metrics, distances, attacks, bins=5)
+    js = {(e["perturbation"], e["a"], e["b"]): e["value"] for e in s["js_distance"]}
+    assert js[("y1", "regular", "da")] == 0.0
+    assert js[("one-pixel", "regular", "da")] == pytest.approx(1.0)
+    assert js[("y1 vs one-pixel", "regular", "regular")] == pytest.approx(1.0)
+    assert s["table3"]["da"]["one-pixel"]["mean"] == 9.25
+    text = markdown_tables(s)
+    assert "| regular | y1 | 0.9000 | 0.8000 | 0.7000 | 0.6000 | 0.2000 | 0.9500 |" in text
+    assert "| da | one-pixel | 2 | 9.2500 | 9.2500 ± 0.2500 |" in text
+    assert "| regular | 4 | 2 | 0.5000 | 3.0000 | 3.0000 |" in text
+
+
+def test_bad_arguments_are_refused_before_any_work():
+    model = tiny_classifier()
+    y10, y1 = paired_images(n=4)
+    with pytest.raises(InvalidArgumentError, match="one or two"):
+        evaluate_robustness({"a": model, "b": model, "c": model}, {"y10": y10, "y1": y1},
+                            [0, 1, 2, 0])
+    with pytest.raises(InvalidArgumentError, match="same galaxies"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1[:3]}, [0, 1, 2, 0])
+    with pytest.raises(InvalidArgumentError, match="attack"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="pgd")
+    with pytest.raises(InvalidArgumentError, match="nothing to compare"):
+        evaluate_robustness(model, {"y10": y10}, [0, 1, 2, 0])
+    with pytest.raises(InvalidArgumentError, match="labels"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2])
