@@ -11,6 +11,8 @@ import typer
 from astrokeras import __version__
 from astrokeras.cli.simulate import simulate_app
 from astrokeras.cli.attack import attack
+from astrokeras.cli.export import export
+from astrokeras.cli.predict import predict
 from astrokeras.cli.train import train
 
 app = typer.Typer(
@@ -57,6 +59,8 @@ def info():
 
 
 app.command("attack")(attack)
+app.command("export")(export)
+app.command("predict")(predict)
 app.command("train")(train)
 
 

@@ -1,0 +1,86 @@
+import csv
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from typer.testing import CliRunner
+
+from astrokeras.cli.app import app
+from astrokeras.data import ClipArcsinh
+from astrokeras.export import model_metadata, to_onnx
+from astrokeras import models
+
+runner = CliRunner()
+STRETCH = {"method": "clip_arcsinh", "low": [0.0, 0.0, 0.0], "high": [40.0, 40.0, 40.0],
+           "c": 0.85}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    model = models.convnet((16, 16, 3))
+    to_onnx(model, folder / "convnet.onnx", metadata=model_metadata(
+        model, class_names="spiral,elliptical,merger", bands="g,r,i", preprocessing=STRETCH))
+    return model, folder / "convnet.onnx"
+
+
+def cutouts(folder, n, seed=0):
+    raw = np.random.default_rng(seed).uniform(0, 50, (n, 16, 16, 3)).astype("float32")
+    folder.mkdir(exist_ok=True)
+    for i, image in enumerate(raw):
+        fits.PrimaryHDU(np.moveaxis(image, -1, 0)).writeto(folder / f"cut{i:02d}.fits")
+    return raw
+
+
+def run(*args):
+    return runner.invoke(app, ["predict", *map(str, args)])
+
+
+def test_fits_folder_to_csv(exported, tmp_path):
+    model, path = exported
+    raw = cutouts(tmp_path / "in", 5)
+    out = tmp_path / "predictions.csv"
+    result = run(path, tmp_path / "in", "--out", out, "--batch-size", "2")
+    assert result.exit_code == 0, result.output
+    assert f"Wrote 5 predictions from 5 files to {out}." in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert [r["id"] for r in rows] == [f"cut{i:02d}" for i in range(5)]
+    expected = model.predict(ClipArcsinh.from_config(STRETCH)(raw), verbose=0)
+    got = np.array([[float(r[k]) for k in ("p_spiral", "p_elliptical", "p_merger")]
+                    for r in rows])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_corrupt_fits_is_reported_by_name_and_the_rest_predicted(exported, tmp_path):
+    _, path = exported
+    cutouts(tmp_path / "in", 4)
+    (tmp_path / "in" / "cut01.fits").write_bytes(b"garbage" * 50)
+    out = tmp_path / "predictions.csv"
+    result = run(path, tmp_path / "in", "--out", out)
+    assert result.exit_code == 3
+    assert f"Skipped {tmp_path / 'in' / 'cut01.fits'}: " in result.output
+    assert "cannot read as FITS" in result.output
+    assert "Wrote 3 predictions from 3 files" in result.output
+    assert "1 inputs skipped" in result.output
+    assert [r["id"] for r in csv.DictReader(out.open())] == ["cut00", "cut02", "cut03"]
+
+
+def test_wrong_band_count_file_is_skipped_with_the_documented_error(exported, tmp_path):
+    _, path = exported
+    np.save(tmp_path / "five_bands.npy", np.zeros((2, 16, 16, 5), "float32"))
+    np.save(tmp_path / "good.npy", np.zeros((2, 16, 16, 3), "float32"))
+    result = run(path, tmp_path / "five_bands.npy", tmp_path / "good.npy", "--out",
+                 tmp_path / "p.csv", "--no-preprocess")
+    assert result.exit_code == 3
+    assert ("five_bands.npy: `x` has 5 bands; the model expects 3 bands (g, r, i)."
+            in result.output)
+    assert "Got: (2, 16, 16, 5). Allowed: (batch, 16, 16, 3)." in result.output
+    assert "Wrote 2 predictions" in result.output
+
+
+def test_bad_model_exits_1(tmp_path):
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    np.save(tmp_path / "x.npy", np.zeros((1, 16, 16, 3), "float32"))
+    result = run(tmp_path / "junk.onnx", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 1 and "Cannot load" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "p.csv").exists()

@@ -1,0 +1,120 @@
+import csv
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from astrokeras.data import ClipArcsinh
+from astrokeras.errors import InvalidArgumentError
+from astrokeras.export import OnnxPredictor, predict_files
+from tests.export.export_helpers import CLASSES, STRETCH, export_classifier, export_photoz
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    path = tmp_path_factory.mktemp("classifier") / "convnet.onnx"
+    return export_classifier(path), OnnxPredictor(path)
+
+
+def write_cutout(path, image, ebv=None):
+    """A FITS cutout as surveys store it: a (bands, height, width) cube in the primary HDU."""
+    header = fits.Header()
+    header["BANDS"] = "g,r,i"
+    if ebv is not None:
+        header["EBV"] = ebv
+    fits.PrimaryHDU(np.moveaxis(image, -1, 0).astype(">f4"), header=header).writeto(path)
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_fits_cutouts_with_a_corrupt_one_among_them(classifier, tmp_path):
+    model, predictor = classifier
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0, 60, (5, 16, 16, 3)).astype("float32")
+    folder = tmp_path / "alerts"
+    folder.mkdir()
+    for i, image in enumerate(raw):
+        write_cutout(folder / f"obj{i}.fits", image)
+    (folder / "obj2.fits").write_bytes(b"SIMPLE  =    T" + b"\x00" * 100)  # truncated header
+    write_cutout(folder / "wrongshape.fits", rng.uniform(size=(8, 8, 3)))
+    write_cutout(folder / "twobands.fits", rng.uniform(size=(16, 16, 2)))
+    truncated = (folder / "obj4.fits").read_bytes()
+    (folder / "truncated.fits").write_bytes(truncated[: len(truncated) // 2])
+
+    report = predict_files(predictor, [folder], tmp_path / "predictions.csv", batch_size=2)
+
+    assert report.rows == 4 and report.files == 4
+    assert [p.split("/")[-1] for p, _ in report.failed] == [
+        "obj2.fits", "truncated.fits", "twobands.fits", "wrongshape.fits"]
+    assert "cannot read as FITS" in report.failed[0][1]
+    assert "cannot read as FITS" in report.failed[1][1]
+    assert "`x` has 2 bands; the model expects 3 bands (g, r, i)" in report.failed[2][1]
+    assert "wrong shape" in report.failed[3][1] and "(3, 8, 8)" in report.failed[3][1]
+    rows = read_csv(tmp_path / "predictions.csv")
+    assert [r["id"] for r in rows] == ["obj0", "obj1", "obj3", "obj4"]
+    assert list(rows[0]) == ["id", "source", "class"] + [f"p_{c}" for c in CLASSES]
+    good = raw[[0, 1, 3, 4]]
+    expected = model.predict(ClipArcsinh.from_config(STRETCH)(good), verbose=0)
+    got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert [r["class"] for r in rows] == [CLASSES[k] for k in expected.argmax(axis=1)]
+
+
+def test_npy_and_npz_are_streamed_in_batches(classifier, tmp_path):
+    model, predictor = classifier
+    x = np.random.default_rng(1).uniform(size=(7, 16, 16, 3)).astype("float32")
+    np.save(tmp_path / "a.npy", x)
+    np.savez(tmp_path / "b.npz", x=x[:3], ids=np.array(["g1", "g2", "g3"]))
+    report = predict_files(predictor, [tmp_path / "a.npy", tmp_path / "b.npz"],
+                           tmp_path / "out.csv", batch_size=3, preprocess=False)
+    assert report.rows == 10 and report.failed == []
+    rows = read_csv(tmp_path / "out.csv")
+    assert [r["id"] for r in rows] == [f"a:{i}" for i in range(7)] + ["g1", "g2", "g3"]
+    got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
+    expected = model.predict(np.concatenate([x, x[:3]]), verbose=0)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_tfrecord_shards_of_an_astrokeras_dataset(classifier, tmp_path):
+    from astrokeras.data import MorphologySimulation, load, write_dataset
+
+    directory = tmp_path / "dataset"
+    write_dataset(MorphologySimulation(size=16), 6, str(directory), seed=2, shard_size=4)
+    _, predictor = classifier
+    report = predict_files(predictor, [directory], tmp_path / "out.csv", batch_size=4,
+                           domain="y1")
+    assert report.rows == 6 and report.files == 2 and report.failed == []
+    rows = read_csv(tmp_path / "out.csv")
+    assert [r["id"] for r in rows] == [str(i) for i in range(6)]
+    raw = np.concatenate([images.numpy() for images, _ in load(
+        str(directory), "y1", split="all", batch_size=6, shuffle=False, preprocess=False)])
+    expected = predictor.predict(raw, preprocess=True)
+    got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_photoz_fits_read_ebv_from_the_header(tmp_path):
+    model = export_photoz(tmp_path / "pz.onnx")
+    predictor = OnnxPredictor(tmp_path / "pz.onnx")
+    rng = np.random.default_rng(4)
+    images = rng.uniform(size=(2, 16, 16, 5)).astype("float32")
+    write_cutout(tmp_path / "a.fits", images[0], ebv=0.05)
+    write_cutout(tmp_path / "b.fits", images[1])  # no EBV keyword
+    report = predict_files(predictor, [tmp_path / "a.fits", tmp_path / "b.fits"],
+                           tmp_path / "pz.csv")
+    assert report.rows == 1
+    assert "no EBV keyword" in report.failed[0][1]
+    row = read_csv(tmp_path / "pz.csv")[0]
+    pdf = model.predict([images[:1], np.array([[0.05]], "float32")], verbose=0)
+    assert float(row["z_phot"]) == pytest.approx(
+        float(pdf[0] @ predictor.redshift_bin_centers), rel=1e-4)
+    assert list(row) == ["id", "source", "z_phot", "z_mode", "z_sigma", "z_p16", "z_p50",
+                         "z_p84"]
+
+
+def test_nothing_to_read_is_refused(classifier, tmp_path):
+    with pytest.raises(InvalidArgumentError, match="`inputs` holds no files"):
+        predict_files(classifier[1], [tmp_path], tmp_path / "out.csv")
