@@ -3,7 +3,7 @@
 from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
 from astrokeras.data.pipeline import (class_weights, from_arrays, load, load_domain_adaptation,
-                                      pair_domains, split_ids, stretch)
+                                      load_pairs, pair_domains, split_ids, stretch)
 from astrokeras.data.photoz import PhotoZSimulation
 from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
@@ -26,6 +26,7 @@ __all__ = [
     "load",
     "load_domain_adaptation",
     "load_manifest",
+    "load_pairs",
     "lsst_band",
     "pair_domains",
     "shard_paths",

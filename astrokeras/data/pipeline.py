@@ -387,6 +387,54 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
     return pair_domains(source_ds, target_ds)
 
 
+def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=True,
+               seed=None, fractions=DEFAULT_FRACTIONS, verify=True):
+    """Batches of the same galaxies in several domains, aligned: `((y10, y1), labels)`.
+
+    For comparisons that need the same galaxy in each domain (the paper's Y10 / Y1 / attacked
+    triplets, latent distances between domains): no shuffling, no augmentation, each domain
+    with its own stored stretch.
+
+    Args:
+        directory: a dataset directory.
+        domains: the domains, in order (default: all of the dataset's).
+        split, batch_size, preprocess, seed, fractions, verify: as in `load`.
+
+    Returns:
+        A `tf.data.Dataset` of `(tuple of image batches, one per domain, labels)`.
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset, load_pairs
+    >>> path = tempfile.mkdtemp()
+    >>> _ = write_dataset(MorphologySimulation(size=32), 5, path, seed=0)
+    >>> (y10, y1), labels = next(iter(load_pairs(path, split="all", batch_size=5)))
+    >>> tuple(y10.shape) == tuple(y1.shape) == (5, 32, 32, 3)
+    True
+    """
+    import tensorflow as tf
+
+    batch_size = _check_common(batch_size, seed)
+    manifest = shards_lib.load_manifest(directory)
+    domains = tuple(manifest["domains"]) if domains is None else tuple(domains)
+    if not domains:
+        raise InvalidArgumentError("`domains` must name at least one domain.", domains,
+                                   manifest["domains"])
+    for domain in domains:
+        _check_domain("domains", domain, manifest)
+    seed = manifest["seed"] if seed is None else int(seed)
+    records, _ = _records(directory, manifest, list(domains), split, seed, fractions, verify)
+    clips = {d: _tf_stretch(stretch(manifest, d)) if preprocess else None for d in domains}
+
+    def transform(record):
+        images = tuple(clips[d](record[d]) if clips[d] else record[d] for d in domains)
+        return images, record["label"]
+
+    dataset = records.map(transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def from_arrays(data, domain="y10", batch_size=32, shuffle=True, augment_images=False,
                 preprocessing="fit", seed=0, labels="label"):
     """A `tf.data.Dataset` of `(images, labels)` from in-memory `simulate` output.

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from astrokeras.data import (ClipArcsinh, class_weights, from_arrays, load,
-                             load_domain_adaptation, pair_domains, simulate, split_ids, stretch)
+                             load_domain_adaptation, load_pairs, pair_domains, simulate,
+                             split_ids, stretch)
 from astrokeras.errors import InvalidArgumentError
 
 
@@ -149,3 +150,18 @@ def test_split_sizes_are_known_to_keras(tiny_dataset):
         assert int(dataset.cardinality()) == -(-len(ids[split]) // 2)
     paired = load_domain_adaptation(path, split="train", batch_size=2)
     assert int(paired.cardinality()) == -(-len(ids["train"]) // 2)
+
+
+def test_load_pairs_aligns_the_same_galaxies_across_domains(tiny_dataset, tiny_sim):
+    path, manifest = tiny_dataset
+    raw = simulate(tiny_sim, 12, seed=4)
+    ids = split_ids(12, seed=4)["test"]
+    y10, y1, labels = [], [], []
+    for (a, b), y in load_pairs(path, ("y10", "y1"), split="test", batch_size=2,
+                                preprocess=False):
+        y10.append(a.numpy())
+        y1.append(b.numpy())
+        labels.append(y.numpy())
+    np.testing.assert_array_equal(np.concatenate(y10), raw["y10"][ids])
+    np.testing.assert_array_equal(np.concatenate(y1), raw["y1"][ids])
+    np.testing.assert_array_equal(np.concatenate(labels), raw["label"][ids])
