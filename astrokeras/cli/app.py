@@ -11,6 +11,7 @@ import typer
 from astrokeras import __version__
 from astrokeras.cli.simulate import simulate_app
 from astrokeras.cli.attack import attack
+from astrokeras.cli.evaluate import evaluate
 from astrokeras.cli.export import export
 from astrokeras.cli.predict import predict
 from astrokeras.cli.train import train
@@ -59,6 +60,7 @@ def info():
 
 
 app.command("attack")(attack)
+app.command("evaluate")(evaluate)
 app.command("export")(export)
 app.command("predict")(predict)
 app.command("train")(train)

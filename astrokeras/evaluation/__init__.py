@@ -4,8 +4,10 @@ from astrokeras.evaluation.classification import classification_metrics
 from astrokeras.evaluation.jensen_shannon import js_distance, shared_bins
 from astrokeras.evaluation.latent import (as_classifier, distance_statistics, latent_distances,
                                           latent_embeddings)
-from astrokeras.evaluation.photoz_metrics import (photoz_metrics, photoz_point_estimates,
-                                                  photoz_residuals, redshift_bin_centres)
+from astrokeras.evaluation.paired_data import load_paired
+from astrokeras.evaluation.photoz_metrics import (evaluate_photoz, photoz_metrics,
+                                                  photoz_point_estimates, photoz_residuals,
+                                                  redshift_bin_centres)
 from astrokeras.evaluation.report import write_metrics, write_report
 from astrokeras.evaluation.robustness import (RobustnessEvaluation, evaluate_robustness,
                                               markdown_tables, robustness_summary)
@@ -15,10 +17,12 @@ __all__ = [
     "as_classifier",
     "classification_metrics",
     "distance_statistics",
+    "evaluate_photoz",
     "evaluate_robustness",
     "js_distance",
     "latent_distances",
     "latent_embeddings",
+    "load_paired",
     "markdown_tables",
     "photoz_metrics",
     "photoz_point_estimates",

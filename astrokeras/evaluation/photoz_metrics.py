@@ -124,3 +124,44 @@ def photoz_residuals(z_phot, z_spec):
     z_phot = np.asarray(z_phot, np.float64)
     z_spec = np.asarray(z_spec, np.float64)
     return (z_phot - z_spec) / (1.0 + z_spec)
+
+
+def evaluate_photoz(model, x, z_spec, z_min=0.0, z_max=0.4, batch_size=64,
+                    outlier_threshold=OUTLIER_THRESHOLD):
+    """Photo-z point estimates of a binned-PDF network and their statistics against z_spec.
+
+    Runs the network (e.g. `inception_photoz`, inputs `{"image", "ebv"}`), takes the mean and
+    the mode of each output PDF (`photoz_point_estimates`) and computes bias, sigma_MAD and
+    outlier fraction for both (`photoz_metrics`), as in Campagne 2021, Tables 1-3.
+
+    Args:
+        model: a Keras photo-z network whose output is a softmax over redshift bins.
+        x: its inputs (an image array or a dict such as `{"image": ..., "ebv": ...}`).
+        z_spec: spectroscopic redshifts `(n,)`.
+        z_min: lower edge of the first bin.
+        z_max: upper edge of the last bin.
+        batch_size: galaxies per call.
+        outlier_threshold: the |dz| above which a galaxy is an outlier.
+
+    Returns:
+        A dict: `z_mean`, `z_mode` (arrays), `metrics` (`{"mean": ..., "mode": ...}`).
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+    ...                           keras.layers.Dense(8, activation="softmax")])
+    >>> out = evaluate_photoz(model, np.zeros((3, 4, 4, 1)), [0.1, 0.2, 0.3])
+    >>> sorted(out["metrics"]), out["z_mean"].shape
+    (['mean', 'mode'], (3,))
+    """
+    z_spec = _checks.float_array("z_spec", z_spec, ndim=1)
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    if len(probabilities) != len(z_spec):
+        raise InvalidArgumentError("`x` and `z_spec` must hold the same galaxies.",
+                                   (len(probabilities), len(z_spec)), "equal lengths")
+    z = photoz_point_estimates(probabilities, z_min, z_max)
+    return {"z_mean": z["mean"], "z_mode": z["mode"],
+            "metrics": {name: photoz_metrics(z[name], z_spec, outlier_threshold)
+                        for name in ("mean", "mode")}}

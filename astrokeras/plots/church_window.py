@@ -138,7 +138,7 @@ def plot_church_window(model, base, horizontal, vertical, class_names=None,
     grid = church_window_grid(model, base, horizontal, vertical, resolution, margin, layer)
     num_classes = grid["probabilities"].shape[-1]
     class_names = _figure.names(class_names, num_classes)
-    figure, ax = _figure.new_figure((6.2, 5.0))
+    figure, ax = _figure.new_figure((7.5, 5.0))
     colours = [_figure.class_colour(k) for k in range(num_classes)]
     ax.imshow(grid["classes"], origin="lower", extent=(-1, 1, -1, 1), aspect="equal",
               cmap=ListedColormap(colours), vmin=-0.5, vmax=num_classes - 0.5,
@@ -161,7 +161,7 @@ def plot_church_window(model, base, horizontal, vertical, class_names=None,
     ax.set_ylim(-1, 1)
     ax.set_xlabel(f"latent direction to {labels[0]}")
     ax.set_ylabel(f"latent direction to {labels[1]} (orthogonalised)")
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    figure.legend(handles=handles, loc="outside right upper", fontsize=8)
     ax.set_title(title or f"Church window (scale {grid['scale']:.3g})")
     _figure.save(figure, path)
     return figure

@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["classification", "photoz_metrics", "latent", "jensen_shannon", "robustness",
+           "paired_data",
            "report"]
 
 

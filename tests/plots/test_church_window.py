@@ -46,7 +46,7 @@ def test_plot_writes_a_real_png(tmp_path):
                                 class_names=["spiral", "elliptical", "merger"], resolution=15,
                                 path=tmp_path / "church.png")
     assert_real_png(tmp_path / "church.png")
-    texts = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    texts = [t.get_text() for t in figure.legends[0].get_texts()]
     assert any(t.startswith("base image") for t in texts)
     assert any(t.startswith("one-pixel") for t in texts)
 

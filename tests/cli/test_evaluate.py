@@ -1,0 +1,147 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from typer.testing import CliRunner
+
+from astrokeras.cli.app import app
+from astrokeras.evaluation import classification_metrics, latent_distances
+from astrokeras.training import DomainAdaptationModel
+
+runner = CliRunner()
+
+
+def _classifier(seed, shape=(6, 6, 2), name="classifier"):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape, name="image")
+    h = keras.layers.Flatten()(inputs)
+    latent = keras.layers.Dense(4, activation="tanh", name="latent")(h)
+    logits = keras.layers.Dense(3, name="logits")(latent)
+    return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(logits), name=name)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A regular classifier, a DomainAdaptationModel, and paired Y10/Y1 images in an .npz."""
+    folder = tmp_path_factory.mktemp("evaluate")
+    regular, adapted = _classifier(0, name="regular"), _classifier(1, name="adapted")
+    rng = np.random.default_rng(0)
+    y10 = (6 * rng.uniform(size=(14, 6, 6, 2)) - 3).astype(np.float32)
+    y1 = (y10 + 0.5 * rng.normal(size=y10.shape)).astype(np.float32)
+    labels = np.argmax(regular.predict(y10, verbose=0), axis=1)
+    regular.save(folder / "regular.keras")
+    DomainAdaptationModel(adapted).save(folder / "adapted.keras")
+    np.savez(folder / "pairs.npz", y10=y10, y1=y1, label=labels)
+    return folder, regular, adapted, y10, y1, labels
+
+
+def _run(*args):
+    return runner.invoke(app, ["evaluate", *map(str, args)])
+
+
+def _assert_real_png(path):
+    pixels = mpimg.imread(path)
+    assert path.stat().st_size > 0
+    assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 10
+
+
+def test_compare_two_models_with_one_pixel_attack_writes_everything(saved, tmp_path):
+    folder, regular, adapted, y10, y1, labels = saved
+    out = tmp_path / "out"
+    result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--domain", "y10",
+                  "--domain", "y1", "--compare", folder / "adapted.keras", "--attack",
+                  "one-pixel", "--n", "4", "--popsize", "8", "--max-iter", "3",
+                  "--resolution", "9", "--bins", "8", "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["models"] == ["regular", "adapted"]
+    expected = classification_metrics(labels, adapted.predict(y1, verbose=0))
+    assert metrics["table2"]["adapted"]["y1"]["f1"] == pytest.approx(expected["f1"], abs=1e-6)
+    distances = latent_distances(regular, y10, y1)
+    assert metrics["table3"]["regular"]["y1"]["mean"] == pytest.approx(distances.mean(),
+                                                                       rel=1e-5)
+    assert metrics["attack"]["regular"]["images"] == 4
+    assert {e["perturbation"] for e in metrics["js_distance"]} >= {"y1"}
+    files = {f["file"] for f in metrics["figures"]}
+    assert {"roc_regular.png", "roc_adapted.png", "isomap2d_regular.png",
+            "isomap3d_adapted.png", "distances_y1.png"} <= files
+    for name in files:
+        _assert_real_png(out / name)
+    report = (out / "report.md").read_text()
+    assert "| regular | y10 |" in report and "| adapted | y1 |" in report
+    assert "Latent-space distances" in report and "One-pixel attack" in report
+    for name in files:
+        assert f'src="{name}"' in report
+    assert not list(out.glob(".*tmp"))
+
+
+def test_single_model_without_attack_on_a_dataset_directory(tmp_path):
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    write_dataset(MorphologySimulation(size=16), 10, tmp_path / "data", seed=1)
+    model = _classifier(2, shape=(16, 16, 3))
+    model.save(tmp_path / "model.keras")
+    out = tmp_path / "out"
+    result = _run(tmp_path / "model.keras", "--data", tmp_path / "data", "--split", "all",
+                  "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["galaxies"] == 10 and metrics["base_domain"] == "y10"
+    assert list(metrics["table2"]["model"]) == ["y10", "y1"]
+    assert metrics["table2"]["model"]["y10"]["accuracy"] is not None
+    assert metrics["attack"] == {}
+    assert "No church window" in " ".join(metrics["notes"])
+    _assert_real_png(out / "distances_model.png")
+    classes = list(MorphologySimulation.classes)
+    assert metrics["metrics"]["model"]["y10"]["class_names"] == classes
+    assert f"| model | y10 | {metrics['table2']['model']['y10']['accuracy']:.4f} |" in (
+        out / "report.md").read_text()
+
+
+def test_photoz_model_gets_bias_scatter_and_outliers(tmp_path):
+    keras.utils.set_random_seed(0)
+    image = keras.Input((6, 6, 5), name="image")
+    ebv = keras.Input((1,), name="ebv")
+    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
+    model = keras.Model([image, ebv], keras.layers.Dense(20, activation="softmax")(h))
+    model.save(tmp_path / "pz.keras")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(12, 6, 6, 5)).astype(np.float32)
+    e = rng.uniform(0, 0.1, size=12).astype(np.float32)
+    z = rng.uniform(0.01, 0.39, size=12)
+    np.savez(tmp_path / "pz.npz", x=x, ebv=e, z=z)
+    out = tmp_path / "out"
+    result = _run(tmp_path / "pz.keras", "--data", tmp_path / "pz.npz", "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    got = metrics["photoz"]["pz"]["pz.npz"]["mean"]
+    centres = (np.arange(20) + 0.5) * 0.4 / 20
+    z_phot = model.predict({"image": x, "ebv": e[:, None]}, verbose=0) @ centres
+    dz = (z_phot - z) / (1 + z)
+    assert got["bias"] == pytest.approx(dz.mean(), abs=1e-6)
+    assert got["eta"] == pytest.approx(np.mean(np.abs(dz) > 0.05))
+    _assert_real_png(out / "photoz.png")
+    assert "sigma_MAD" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--domain", "y5"], "y5"),
+    (["--n", "0"], "--n must be at least 1"),
+    (["--domain", "y10"], "nothing to compare"),
+])
+def test_bad_arguments_fail_with_one_line(saved, tmp_path, extra, message):
+    folder = saved[0]
+    result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--out",
+                  tmp_path / "o", *extra)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_model_fails_before_any_work(tmp_path):
+    result = _run(tmp_path / "absent.keras", "--data", tmp_path, "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "No such model file" in result.output
+    assert not (tmp_path / "o").exists()
