@@ -19,9 +19,9 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
     same galaxy order. Two sources are read:
 
     - a dataset directory written by `astrokeras.data.write_dataset` (TFRecord shards and a
-      manifest): every domain of `split` is read with `astrokeras.data.load`, unshuffled and
-      unaugmented, with the manifest's stretch, so the rows pair up galaxy by galaxy (checked
-      on the labels); class names come from the manifest;
+      manifest): the domains of `split` are read together with `astrokeras.data.load_pairs`
+      (unshuffled, unaugmented, each with the manifest's stretch), so the rows pair up galaxy
+      by galaxy; class names come from the manifest;
     - an `.npz` file with one array per domain (e.g. `y10`, `y1`, each
       `(n, height, width, bands)`) and the classes in `label` (or `y`).
 
@@ -106,25 +106,18 @@ def _from_directory(path, domains, split, max_images, batch_size):
         if domain not in manifest["domains"]:
             raise InvalidArgumentError("A requested domain is not in the dataset.", domain,
                                        manifest["domains"])
-    images, labels = {}, None
-    for domain in domains:
-        dataset = data_lib.load(path, domain, split=split, batch_size=batch_size, shuffle=False,
-                                augment_images=False)
-        if max_images is not None:
-            dataset = dataset.unbatch().take(max_images).batch(batch_size)
-        parts, classes = [], []
-        for x, y in dataset:
-            parts.append(x.numpy())
-            classes.append(y.numpy())
-        if not parts:
-            raise DataError(f"Split {split!r} of {path} holds no galaxies.", split,
-                            "a split with galaxies")
-        images[domain] = np.concatenate(parts).astype(np.float32)
-        domain_labels = np.concatenate(classes).astype(np.int64)
-        if labels is None:
-            labels = domain_labels
-        elif not np.array_equal(labels, domain_labels):
-            raise DataError(f"The domains of {path} do not pair up galaxy by galaxy.", domain,
-                            "the same galaxies in every domain")
+    dataset = data_lib.load_pairs(path, domains, split=split, batch_size=batch_size)
+    if max_images is not None:
+        dataset = dataset.unbatch().take(max_images).batch(batch_size)
+    parts, classes = {d: [] for d in domains}, []
+    for batch, y in dataset:
+        for domain, x in zip(domains, batch):
+            parts[domain].append(x.numpy())
+        classes.append(y.numpy())
+    if not classes:
+        raise DataError(f"Split {split!r} of {path} holds no galaxies.", split,
+                        "a split with galaxies")
+    images = {d: np.concatenate(parts[d]).astype(np.float32) for d in domains}
+    labels = np.concatenate(classes).astype(np.int64)
     return {"images": images, "labels": labels, "class_names": list(manifest["classes"]),
             "source": f"{path.name} ({split} split)"}
