@@ -27,6 +27,9 @@ def predict(
              "export recorded one.")] = None,
     domain: Annotated[Optional[str], typer.Option(
         help="Domain of TFRecord datasets to read (default the first).")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        help="ONNX Runtime intra-op threads (default one per core); with --threads 1 idle "
+             "threads do not spin, steadier on a shared machine.")] = None,
     provider: Annotated[Optional[List[str]], typer.Option(
         help="ONNX Runtime execution provider (repeat for a preference order); default "
              "CUDA when available, else CPU.")] = None,
@@ -40,7 +43,8 @@ def predict(
     from astrokeras.export import OnnxPredictor, predict_files
 
     try:
-        predictor = OnnxPredictor(model_path, providers=provider or None)
+        predictor = OnnxPredictor(model_path, providers=provider or None, threads=threads,
+                                  spinning=threads != 1)
         with _Progress() as progress:
             report = predict_files(predictor, inputs, out, batch_size=batch_size,
                                    preprocess=preprocess, domain=domain,

@@ -29,6 +29,9 @@ class OnnxPredictor:
             `["CUDAExecutionProvider", "CPUExecutionProvider"]` when CUDA is available, else
             `["CPUExecutionProvider"]`.
         threads: intra-op threads of the session; default ONNX Runtime's (one per core).
+        spinning: let idle intra-op threads spin-wait for work (ONNX Runtime's default,
+            lowest latency on an idle machine). On a busy or shared machine `threads=1,
+            spinning=False` gives a much steadier batch-1 latency (benchmarks/RESULTS.md).
 
     Example:
 
@@ -42,7 +45,7 @@ class OnnxPredictor:
     (5, 3)
     """
 
-    def __init__(self, path, providers=None, threads=None):
+    def __init__(self, path, providers=None, threads=None, spinning=True):
         import onnxruntime as ort
 
         if not isinstance(path, (str, os.PathLike)):
@@ -63,6 +66,10 @@ class OnnxPredictor:
         options = ort.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = check_positive_int("threads", threads)
+        if not isinstance(spinning, (bool, np.bool_)):
+            raise InvalidArgumentError("`spinning` must be a bool.", spinning, "True or False")
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(path, sess_options=options,
                                                  providers=providers)

@@ -7,6 +7,7 @@ from astrokeras.export import _common
 from astrokeras.export.export_parity_error import ExportParityError
 from astrokeras.export.export_result import ExportResult
 from astrokeras.export.metadata import ONNX_KEY, complete
+from astrokeras.export.onnx_graph import fuse_prelu
 
 MIN_OPSET = 13
 BATCH_AXIS = "batch"
@@ -18,7 +19,9 @@ def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadat
 
     The model's inference graph (`training=False`: batch norm uses its moving statistics,
     dropout is off) is converted by tf2onnx (`tf2onnx.convert.from_function`, the converter
-    Keras' own `model.export(format="onnx")` calls on the TensorFlow backend) with one ONNX
+    Keras' own `model.export(format="onnx")` calls on the TensorFlow backend; calling it
+    directly lets astrokeras name and order the outputs, choose the opset and convert a model
+    that was never called) with one ONNX
     input per model input ("image", and "ebv" for the photo-z networks) and one ONNX output
     per name in `outputs`, in that order; every input and output has a dynamic first axis
     named "batch". The metadata (see `model_metadata`) is embedded in `metadata_props` under
@@ -98,7 +101,11 @@ def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadat
 
 
 def convert(graph, specs, outputs, opset=None):
-    """tf2onnx conversion of an export graph; returns the ONNX ModelProto (nothing written)."""
+    """tf2onnx conversion of an export graph; returns the ONNX ModelProto (nothing written).
+
+    Outputs are put in the order of `outputs`, the first axis of every input and output is
+    named "batch", and PReLU subgraphs become PRelu nodes (`onnx_graph.fuse_prelu`).
+    """
     import tensorflow as tf
     import tf2onnx
 
@@ -109,6 +116,7 @@ def convert(graph, specs, outputs, opset=None):
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=opset)
     _order_outputs(proto, outputs)
+    fuse_prelu(proto)
     for value in list(proto.graph.input) + list(proto.graph.output):
         dims = value.type.tensor_type.shape.dim
         if dims:

@@ -40,7 +40,7 @@ def test_fits_folder_to_csv(exported, tmp_path):
     model, path = exported
     raw = cutouts(tmp_path / "in", 5)
     out = tmp_path / "predictions.csv"
-    result = run(path, tmp_path / "in", "--out", out, "--batch-size", "2")
+    result = run(path, tmp_path / "in", "--out", out, "--batch-size", "2", "--threads", "1")
     assert result.exit_code == 0, result.output
     assert f"Wrote 5 predictions from 5 files to {out}." in result.output
     rows = list(csv.DictReader(out.open()))

@@ -17,9 +17,13 @@ ARCHITECTURES = {
 
 def with_random_statistics(model, seed=0):
     """Give batch-norm layers non-trivial moving statistics, so that exporting the training
-    graph instead of the inference graph would change the outputs."""
+    graph instead of the inference graph would change the outputs, and PReLU layers
+    non-zero slopes (they start at 0), so that a wrong PRelu rewrite would too."""
     rng = np.random.default_rng(seed)
     for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.PReLU):
+            layer.alpha.assign(rng.uniform(-0.5, 0.5, tuple(layer.alpha.shape))
+                               .astype("float32"))
         if isinstance(layer, keras.layers.BatchNormalization):
             shape = tuple(layer.moving_mean.shape)
             layer.moving_mean.assign(rng.normal(0.0, 0.5, shape).astype("float32"))

@@ -116,3 +116,14 @@ def test_bad_constructor_arguments(tmp_path, classifier):
         OnnxPredictor(classifier[1].path, providers=["TensorrtExecutionProvider"])
     with pytest.raises(InvalidArgumentError, match="`batch_size`"):
         classifier[1].predict(np.zeros((1, 16, 16, 3), "float32"), batch_size=0)
+
+
+def test_single_thread_without_spinning_predicts_the_same(classifier):
+    model, predictor = classifier
+    steady = OnnxPredictor(predictor.path, threads=1, spinning=False)
+    x = random_inputs(model, 3)[0]
+    np.testing.assert_allclose(steady.predict(x), predictor.predict(x), atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="`spinning` must be a bool"):
+        OnnxPredictor(predictor.path, spinning="no")
+    with pytest.raises(InvalidArgumentError, match="`threads`"):
+        OnnxPredictor(predictor.path, threads=0)

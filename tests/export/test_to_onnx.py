@@ -30,6 +30,9 @@ def test_every_architecture_matches_keras_with_a_dynamic_batch(name, tmp_path):
     assert [o.name for o in session.get_outputs()] == ["probabilities", "latent"]
     for value in list(session.get_inputs()) + list(session.get_outputs()):
         assert value.shape[0] == "batch"
+    if name == "inception_photoz":  # PReLU after every convolution: fused to PRelu nodes
+        ops = [node.op_type for node in onnx.load(result.path).graph.node]
+        assert ops.count("PRelu") == 29 and "Neg" not in ops
 
     # An independent check on other data and two other batch sizes than the export's own.
     keras_latent = keras.Model(model.inputs, models.latent_output(model))
