@@ -15,6 +15,7 @@ from astrokeras.errors import AstroKerasError, DataError, InvalidArgumentError
 class Attack(str, enum.Enum):
     none = "none"
     one_pixel = "one-pixel"
+    fgsm = "fgsm"
 
 
 def evaluate(
@@ -33,12 +34,16 @@ def evaluate(
     compare: Annotated[Optional[Path], typer.Option(
         help="A second model to compare with (e.g. domain adaptation vs regular).")] = None,
     attack: Annotated[Attack, typer.Option(
-        help="Attack the base images: none or one-pixel.")] = Attack.none,
+        help="Attack the correctly classified base images: none, one-pixel or fgsm.")
+    ] = Attack.none,
     n: Annotated[int, typer.Option(
         "--n", help="Correctly classified base images attacked per model (the paper: 150).")
     ] = 150,
     popsize: Annotated[int, typer.Option(help="One-pixel: population per image.")] = 400,
     max_iter: Annotated[int, typer.Option(help="One-pixel: maximum generations.")] = 80,
+    eps: Annotated[Optional[float], typer.Option(
+        help="FGSM: perturbation size (required with --attack fgsm).")] = None,
+    norm: Annotated[str, typer.Option(help='FGSM: norm, "inf" or "2".')] = "inf",
     split: Annotated[str, typer.Option(
         help="Split of a dataset directory: train, validation, test or all.")] = "test",
     max_images: Annotated[Optional[int], typer.Option(
@@ -62,7 +67,8 @@ def evaluate(
     try:
         written = run_evaluation(
             model_path=model_path, data=data, out=out, domains=domain, compare=compare,
-            attack=Attack(attack), n=n, popsize=popsize, max_iter=max_iter, split=split,
+            attack=Attack(attack), n=n, popsize=popsize, max_iter=max_iter, eps=eps, norm=norm,
+            split=split,
             max_images=max_images, bins=bins, resolution=resolution, z_max=z_max,
             batch_size=batch_size, seed=seed)
     except (AstroKerasError, FileNotFoundError) as error:
@@ -73,7 +79,8 @@ def evaluate(
 
 
 def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=Attack.none,
-                   n=150, popsize=400, max_iter=80, split="test", max_images=None, bins=30,
+                   n=150, popsize=400, max_iter=80, eps=None, norm="inf", split="test",
+                   max_images=None, bins=30,
                    resolution=51, z_max=0.4, batch_size=64, seed=0):
     """Check the arguments, load models and data, evaluate, plot, write; return the paths."""
     for name, value, minimum in (("--n", n, 1), ("--popsize", popsize, 4),
@@ -83,6 +90,10 @@ def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=
         if value < minimum:
             raise InvalidArgumentError(f"{name} must be at least {minimum}.", value,
                                        f">= {minimum}")
+    if attack is Attack.fgsm and (eps is None or not eps >= 0):
+        raise InvalidArgumentError("--attack fgsm needs --eps >= 0.", eps, "a size >= 0")
+    if norm not in ("inf", "2"):
+        raise InvalidArgumentError("Unknown --norm.", norm, '"inf" or "2"')
     if max_images is not None and max_images < 1:
         raise InvalidArgumentError("--max-images must be at least 1.", max_images, ">= 1")
     if split not in ("train", "validation", "test", "all"):
@@ -114,12 +125,16 @@ def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=
                                        "with `astrokeras attack` (FGSM, PGD).", attack.value,
                                        "none")
         return _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths)
-    return _evaluate_classifiers(models, data, out, domains, attack, n, popsize, max_iter,
-                                 split, max_images, bins, resolution, batch_size, seed, paths)
+    if attack is Attack.fgsm:
+        options = dict(eps=eps, norm=2 if norm == "2" else "inf")
+    else:
+        options = dict(popsize=popsize, max_iter=max_iter, seed=seed)
+    return _evaluate_classifiers(models, data, out, domains, attack, n, options, split,
+                                 max_images, bins, resolution, batch_size, paths)
 
 
-def _evaluate_classifiers(models, data, out, domains, attack, n, popsize, max_iter, split,
-                          max_images, bins, resolution, batch_size, seed, paths):
+def _evaluate_classifiers(models, data, out, domains, attack, n, options, split, max_images,
+                          bins, resolution, batch_size, paths):
     import numpy as np
 
     from astrokeras import evaluation, plots
@@ -132,11 +147,11 @@ def _evaluate_classifiers(models, data, out, domains, attack, n, popsize, max_it
             raise InvalidArgumentError("Give two domains (--domain y10 --domain y1) or "
                                        "--attack one-pixel: nothing to compare with.",
                                        list(images), "two domains, or an attack")
-        options = dict(popsize=popsize, max_iter=max_iter, seed=seed,
-                       callback=progress.generation(max_iter))
+        if attack is Attack.one_pixel:
+            options = dict(options, callback=progress.generation(options["max_iter"]))
         result = evaluation.evaluate_robustness(
             models, images, paired["labels"], class_names=paired["class_names"],
-            attack=None if attack is Attack.none else "one-pixel", n=n,
+            attack=None if attack is Attack.none else attack.value, n=n,
             attack_options=options, batch_size=batch_size, bins=bins,
             progress=progress.step)
         figures, notes = [], []
@@ -153,8 +168,9 @@ def _evaluate_classifiers(models, data, out, domains, attack, n, popsize, max_it
     summary["parameters"] = {
         "models": {name: str(path) for name, path in zip(result.models, paths)},
         "data": str(data), "source": paired["source"], "domains": result.domains,
-        "attack": attack.value, "n": n, "popsize": popsize, "max_iter": max_iter,
-        "seed": seed, "bins": bins, "max_images": max_images}
+        "attack": attack.value, "n": n, "attack_options": {
+            k: v for k, v in options.items() if k != "callback"},
+        "bins": bins, "max_images": max_images}
     summary["figures"] = [{"caption": c, "file": Path(f).name} for c, f in figures]
     summary["notes"] = notes
     metrics = evaluation.write_metrics(out / "metrics.json", summary)
@@ -191,10 +207,10 @@ def _isomap(name, components):
         latents = {d: result.latents[name][d][order] for d in result.domains[:2]}
         labels = {d: result.labels[order] for d in latents}
         highlight = None
-        if "one-pixel" in result.latents[name] and len(result.domains) <= 2:
-            latents["one-pixel"] = result.latents[name]["one-pixel"]
-            labels["one-pixel"] = result.labels[chosen]
-            won = np.flatnonzero(result.attacks[name].success)
+        if result.attack in result.latents[name] and len(result.domains) <= 2:
+            latents[result.attack] = result.latents[name][result.attack]
+            labels[result.attack] = result.labels[chosen]
+            won = np.flatnonzero(result.success[name])
             highlight = int(won[0]) if won.size else 0
         path = out / f"isomap{components}d_{_slug(name)}.png"
         plots.plot_isomap(latents, labels, n_components=components, highlight=highlight,
@@ -210,19 +226,20 @@ def _church(name, model):
         from astrokeras.errors import InvalidArgumentError as Invalid
 
         domains = result.domains
-        attack = result.attacks.get(name)
-        if attack is not None and attack.success.any() and len(domains) >= 2:
-            k = int(np.flatnonzero(attack.success)[0])
+        success = result.success.get(name)
+        if success is not None and success.any() and len(domains) >= 2:
+            k = int(np.flatnonzero(success)[0])
             galaxy = int(result.attacked[name][k])
-            horizontal, labels = attack.adversarial[k], ("one-pixel", domains[1])
+            horizontal = result.adversarial[name][k]
+            labels = (result.attack, domains[1])
             vertical = images[domains[1]][galaxy]
         elif len(domains) >= 3:
             galaxy = 0
             horizontal, vertical = images[domains[1]][0], images[domains[2]][0]
             labels = (domains[1], domains[2])
         else:
-            return [], (f"No church window for {name}: it needs a successful one-pixel attack "
-                        "and a second domain, or three domains.")
+            return [], (f"No church window for {name}: it needs a successful attack and a "
+                        "second domain, or three domains.")
         path = out / f"church_window_{_slug(name)}.png"
         try:
             plots.plot_church_window(model, images[domains[0]][galaxy],

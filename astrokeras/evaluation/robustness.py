@@ -21,8 +21,9 @@ from astrokeras.evaluation.jensen_shannon import js_distance
 from astrokeras.evaluation.latent import as_classifier, distance_statistics, latent_embeddings
 from astrokeras.models.split import LATENT_LAYER, latent_output
 
-ATTACKS = ("one-pixel",)
+ATTACKS = ("one-pixel", "fgsm")
 ONE_PIXEL = "one-pixel"
+FGSM = "fgsm"
 #: The Table 2 metrics, in the paper's column order.
 TABLE2_METRICS = ("accuracy", "precision", "recall", "f1", "brier", "roc_auc")
 
@@ -38,11 +39,14 @@ class RobustnessEvaluation:
         class_names: one name per class.
         probabilities: `{model: {domain: (n, classes)}}` predicted probabilities.
         latents: `{model: {name: (m, latent_dim)}}` embeddings of every domain, and of the
-            one-pixel images under `"one-pixel"` (the galaxies `attacked[model]`).
+            adversarial images under the attack's name (the galaxies `attacked[model]`).
         distances: `{model: {perturbation: (k,)}}` latent distances from the base images:
-            one per galaxy for each other domain, one per successful attack for "one-pixel".
-        attacks: `{model: OnePixelResult}` for the attacked galaxies (empty without attack,
-            or where the model classified no base image correctly).
+            one per galaxy for each other domain, one per successful attack for the attack.
+        attacks: `{model: OnePixelResult}` of a one-pixel attack (empty otherwise, or where
+            the model classified no base image correctly).
+        adversarial: `{model: images}` the adversarial images of `attacked[model]`.
+        success: `{model: bool array}` whether each attack flipped the decision.
+        attack: the attack's name, or None.
         attacked: `{model: indices}` of the attacked galaxies: the first `n` base images the
             model classifies correctly.
         summary: the `robustness_summary` of it all (plain Python, JSON-ready).
@@ -58,12 +62,15 @@ class RobustnessEvaluation:
     attacks: dict
     attacked: dict
     summary: dict
+    adversarial: dict = dataclasses.field(default_factory=dict)
+    success: dict = dataclasses.field(default_factory=dict)
+    attack: str = None
 
 
 def evaluate_robustness(models, images, labels, class_names=None, attack=None, n=150,
                         attack_options=None, layer=LATENT_LAYER, batch_size=64, bins=30,
                         progress=None):
-    """Measure how one or two classifiers respond to noisier data and one-pixel attacks.
+    """Measure how one or two classifiers respond to noisier data and adversarial attacks.
 
     The procedure of Ciprijanovic et al. 2022 (sections 4-5): each model classifies the same
     galaxies in every domain of `images` (Y10, the training depth, first; then Y1), giving the
@@ -71,7 +78,8 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     base (first-domain) image and that of its twin in each other domain measures how far the
     noise moves it; with `attack="one-pixel"`, base images are attacked with their true
     labels and the distance to each successful one-pixel image is measured too
-    (Table 3), together with the attack's success rate and the generations it needed. As in the
+    (Table 3), together with the attack's success rate and the generations it needed.
+    `attack="fgsm"` does the same with the fast gradient sign method (Campagne 2021). As in the
     paper, only correctly classified images are attacked: for each model, the first `n` base
     images it classifies correctly, so a success is a flipped decision. With two
     models (e.g. regular and domain-adapted), the Jensen-Shannon distance between their
@@ -84,10 +92,11 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
             base domain first, all of one shape `(n_galaxies, height, width, bands)`.
         labels: true classes `(n_galaxies,)`.
         class_names: optional names of the classes.
-        attack: `None` or `"one-pixel"`.
+        attack: `None`, `"one-pixel"` or `"fgsm"`.
         n: number of correctly classified base images attacked per model (the paper: 150).
         attack_options: keyword arguments of `astrokeras.attacks.one_pixel` (e.g. `popsize`,
-            `max_iter`, `pixels`, `seed`, `bounds`).
+            `max_iter`, `pixels`, `seed`, `bounds`, `callback`) or of `astrokeras.attacks.fgsm`
+            (`eps`, required, `norm`, `clip`).
         layer: name of the latent layer.
         batch_size: images per model call.
         bins: number of shared histogram bins of the Jensen-Shannon distances.
@@ -119,16 +128,19 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
     n = min(_checks.positive_int("n", n), count)
     attack_options = dict(attack_options or {})
+    if attack == FGSM and "eps" not in attack_options:
+        raise InvalidArgumentError("The FGSM attack needs `attack_options['eps']`.",
+                                   sorted(attack_options), "a dict with eps")
     if attack is None and len(domains) < 2:
         raise InvalidArgumentError("Give a second domain or an attack: there is nothing to "
                                    "compare the base images with.", domains,
-                                   "two domains, or attack='one-pixel'")
+                                   "two domains, or an attack")
     steps = len(models) * (2 * len(domains) + (1 if attack else 0))
     report = progress or (lambda description, completed, total: None)
     done = 0
 
     probabilities, latents, distances, attacks = {}, {}, {}, {}
-    attacked = {}
+    attacked, adversarial, succeeded, attack_summaries = {}, {}, {}, {}
     for name, model in models.items():
         probabilities[name], latents[name], distances[name] = {}, {}, {}
         for domain in domains:
@@ -140,36 +152,32 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
             done += 1
         for domain in domains[1:]:
             distances[name][domain] = _distances(latents[name][base], latents[name][domain])
-        if attack == ONE_PIXEL:
-            from astrokeras import attacks as attacks_lib
-
+        if attack is not None:
             correct = np.argmax(probabilities[name][base], axis=1) == labels
             chosen = np.flatnonzero(correct)[:n]
             attacked[name] = chosen
-            report(f"{name}: one-pixel attack on {chosen.size} images", done, steps)
+            report(f"{name}: {attack} attack on {chosen.size} images", done, steps)
             if chosen.size:
-                options = {"batch_size": batch_size, **attack_options}
-                result = attacks_lib.one_pixel(model, images[base][chosen], labels[chosen],
-                                               **options)
-                attacks[name] = result
-                latents[name][ONE_PIXEL] = latent_embeddings(model, result.adversarial, layer,
-                                                             batch_size)
-                success = result.success
-                distances[name][ONE_PIXEL] = _distances(
-                    latents[name][base][chosen][success], latents[name][ONE_PIXEL][success])
+                adversarial[name], succeeded[name], attack_summaries[name], result = _attack(
+                    attack, model, images[base][chosen], labels[chosen], attack_options,
+                    batch_size)
+                if result is not None:
+                    attacks[name] = result
+                latents[name][attack] = latent_embeddings(model, adversarial[name], layer,
+                                                          batch_size)
+                won = succeeded[name]
+                distances[name][attack] = _distances(latents[name][base][chosen][won],
+                                                     latents[name][attack][won])
             else:
-                distances[name][ONE_PIXEL] = np.zeros(0)
+                distances[name][attack] = np.zeros(0)
+                attack_summaries[name] = {"images": 0, "succeeded": 0, "success_rate": None,
+                                          "mean_generations": None, "median_generations": None}
             done += 1
         report(f"{name}: done", done, steps)
 
     metrics = {name: {domain: classification_metrics(labels, probabilities[name][domain],
                                                      class_names)
                       for domain in domains} for name in models}
-    attack_summaries = {}
-    for name in attacked:
-        attack_summaries[name] = (attacks[name].summary() if name in attacks else
-                                  {"images": 0, "succeeded": 0, "success_rate": None,
-                                   "mean_generations": None, "median_generations": None})
     summary = robustness_summary(metrics, distances, attack_summaries, bins=bins)
     summary["base_domain"] = base
     summary["galaxies"] = int(count)
@@ -177,7 +185,25 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         models=list(models), domains=domains, labels=labels,
         class_names=metrics[next(iter(models))][base]["class_names"],
         probabilities=probabilities, latents=latents, distances=distances, attacks=attacks,
-        attacked=attacked, summary=summary)
+        attacked=attacked, summary=summary, adversarial=adversarial, success=succeeded,
+        attack=attack)
+
+
+def _attack(attack, model, x, y, options, batch_size):
+    """Attack `x`; return (adversarial images, success flags, summary, OnePixelResult or None)."""
+    from astrokeras import attacks as attacks_lib
+
+    options = {"batch_size": batch_size, **options}
+    if attack == ONE_PIXEL:
+        result = attacks_lib.one_pixel(model, x, y, **options)
+        return result.adversarial, result.success, result.summary(), result
+    adversarial = np.asarray(attacks_lib.fgsm(model, x, y, **options), np.float32)
+    after = np.argmax(model.predict(adversarial, batch_size=batch_size, verbose=0), axis=1)
+    success = after != y
+    summary = {"images": int(len(y)), "succeeded": int(success.sum()),
+               "success_rate": float(np.mean(success)), "mean_generations": None,
+               "median_generations": None}
+    return adversarial, success, summary, None
 
 
 def robustness_summary(metrics, distances, attacks=None, bins=30):
@@ -288,7 +314,7 @@ def markdown_tables(summary):
             lines.append(f"| {name} | {perturbation} | {s['n']} | {_number(s['median'])} | "
                          f"{mean} |")
     if summary.get("attack"):
-        lines += ["", "### One-pixel attack (Table 3)", "",
+        lines += ["", "### Attack on correctly classified base images (Table 3)", "",
                   "| Model | Attacked | Succeeded | Success rate | Mean generations | "
                   "Median generations |", "|---|---|---|---|---|---|"]
         for name, a in summary["attack"].items():

@@ -71,7 +71,7 @@ def test_compare_two_models_with_one_pixel_attack_writes_everything(saved, tmp_p
         _assert_real_png(out / name)
     report = (out / "report.md").read_text()
     assert "| regular | y10 |" in report and "| adapted | y1 |" in report
-    assert "Latent-space distances" in report and "One-pixel attack" in report
+    assert "Latent-space distances" in report and "Attack on correctly classified" in report
     for name in files:
         assert f'src="{name}"' in report
     assert not list(out.glob(".*tmp"))
@@ -145,3 +145,28 @@ def test_missing_model_fails_before_any_work(tmp_path):
     result = _run(tmp_path / "absent.keras", "--data", tmp_path, "--out", tmp_path / "o")
     assert result.exit_code == 1 and "No such model file" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_fgsm_attack_measures_distances_to_flipped_images(saved, tmp_path):
+    folder, regular, _, y10, _, labels = saved
+    out = tmp_path / "out"
+    result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--attack", "fgsm",
+                  "--eps", "1.0", "--n", "5", "--resolution", "9", "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    from astrokeras.attacks import fgsm
+
+    adversarial = fgsm(regular, y10[:5], labels[:5], eps=1.0)
+    flipped = np.argmax(regular.predict(adversarial, verbose=0), axis=1) != labels[:5]
+    assert flipped.any()
+    assert metrics["attack"]["regular"]["succeeded"] == int(flipped.sum())
+    assert metrics["table3"]["regular"]["fgsm"]["n"] == int(flipped.sum())
+    assert metrics["parameters"]["attack_options"]["eps"] == 1.0
+    _assert_real_png(out / "distances_regular.png")
+
+
+def test_fgsm_without_eps_is_refused(saved, tmp_path):
+    folder = saved[0]
+    result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--attack", "fgsm",
+                  "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "--eps" in result.output

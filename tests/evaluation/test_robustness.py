@@ -95,3 +95,24 @@ def test_bad_arguments_are_refused_before_any_work():
         evaluate_robustness(model, {"y10": y10}, [0, 1, 2, 0])
     with pytest.raises(InvalidArgumentError, match="labels"):
         evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2])
+
+
+def test_fgsm_attack_flags_flipped_decisions_and_measures_their_distances():
+    from astrokeras.attacks import fgsm
+
+    model = tiny_classifier(seed=0)
+    y10, y1 = (6 * x - 3 for x in paired_images(n=8))
+    labels = np.argmax(model.predict(y10, verbose=0), axis=1)
+    result = evaluate_robustness({"m": model}, {"y10": y10, "y1": y1}, labels, attack="fgsm",
+                                 n=8, attack_options={"eps": 1.0})
+    adversarial = fgsm(model, y10, labels, eps=1.0)
+    flipped = np.argmax(model.predict(adversarial, verbose=0), axis=1) != labels
+    assert 0 < flipped.sum() < 8  # some decisions flip, some hold
+    np.testing.assert_array_equal(result.success["m"], flipped)
+    np.testing.assert_allclose(result.adversarial["m"], adversarial, atol=1e-6)
+    assert result.summary["attack"]["m"]["success_rate"] == pytest.approx(flipped.mean())
+    np.testing.assert_allclose(result.distances["m"]["fgsm"],
+                               latent_distances(model, y10[flipped], adversarial[flipped]),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="eps"):
+        evaluate_robustness(model, {"y10": y10}, labels, attack="fgsm")
