@@ -17,7 +17,9 @@ Runtimes: Keras `model.predict(x, batch_size=256)` (the call users write), Keras
 provider (default threads, and one thread without spin-waiting), plus the CUDA one when the
 installed onnxruntime has it. Weights are random: the
 cost of inference does not depend on their values. Thread pools are the libraries' defaults
-(one thread per core for both TensorFlow and ONNX Runtime).
+(one thread per core for both TensorFlow and ONNX Runtime). The ONNX Runtime batch-1 latency
+is measured twice: interleaved with the other runtimes in this process, and alone in a fresh
+process that imports only onnxruntime and numpy, as a pipeline serving the model would run.
 
     python benchmarks/serving.py                      # all three models
     python benchmarks/serving.py --models convnet --json serving.json
@@ -27,6 +29,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -98,6 +102,43 @@ def latency(runners, arrays, calls, rounds, warmup=20):
                 run_batch(one)
                 samples[name].append((time.perf_counter() - start) * 1e3)
     return samples
+
+
+ISOLATED = r"""
+import json, sys, time
+import numpy as np
+import onnxruntime as ort
+
+path, calls, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+options = ort.SessionOptions()
+if threads:
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+rng = np.random.default_rng(0)
+feeds = [{i.name: rng.uniform(0, 0.1 if i.name == "ebv" else 1.0, [1] + i.shape[1:])
+          .astype(np.float32) for i in session.get_inputs()} for _ in range(16)]
+for k in range(50):
+    session.run(None, feeds[k % 16])
+samples = []
+for k in range(calls):
+    start = time.perf_counter()
+    session.run(None, feeds[k % 16])
+    samples.append((time.perf_counter() - start) * 1e3)
+print(json.dumps([float(np.percentile(samples, 50)), float(np.percentile(samples, 99))]))
+"""
+
+
+def isolated_onnx_latency(onnx_path, calls, threads):
+    """Batch-1 p50/p99 (ms) in a fresh process importing only onnxruntime and numpy.
+
+    That is what a pipeline process serving the model sees: no TensorFlow thread pools
+    in the same process. threads=0: ONNX Runtime's defaults; threads=1: one thread, no
+    spin-waiting.
+    """
+    done = subprocess.run([sys.executable, "-c", ISOLATED, onnx_path, str(calls),
+                           str(threads)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def runtimes(model, onnx_path, saved_path, names):
@@ -184,6 +225,12 @@ def main():
         print(f"{name:17s} ONNX Runtime CPU / Keras predict throughput per round: "
               f"{' '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f}x); "
               f"/ SavedModel: median {np.median(saved_ratios):.2f}x", flush=True)
+        for threads, label in ((0, "ONNX Runtime CPU"), (1, "ORT CPU 1 thread")):
+            p50, p99 = isolated_onnx_latency(onnx_result.path, args.calls, threads)
+            entry["runtimes"][label]["isolated_p50_ms"] = p50
+            entry["runtimes"][label]["isolated_p99_ms"] = p99
+            print(f"{name:17s} {label:18s} batch 1 in a process without TensorFlow: "
+                  f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms", flush=True)
         results["models"][name] = entry
         keras.backend.clear_session()
     results["machine"]["load_after"] = os.getloadavg()
