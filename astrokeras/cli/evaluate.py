@@ -120,11 +120,14 @@ def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=
         if not all(photoz):
             raise InvalidArgumentError("Compare photo-z networks only with photo-z networks.",
                                        [str(p) for p in paths], "models of one kind")
-        if attack is not Attack.none:
-            raise InvalidArgumentError("--attack is for classifiers; attack photo-z networks "
-                                       "with `astrokeras attack` (FGSM, PGD).", attack.value,
-                                       "none")
-        return _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths)
+        if attack is Attack.one_pixel:
+            raise InvalidArgumentError("Photo-z networks are attacked with FGSM (Campagne "
+                                       "2021), not the one-pixel attack.", attack.value,
+                                       "none or fgsm")
+        fgsm_options = (dict(eps=eps, norm=2 if norm == "2" else "inf")
+                        if attack is Attack.fgsm else None)
+        return _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths,
+                                fgsm_options)
     if attack is Attack.fgsm:
         options = dict(eps=eps, norm=2 if norm == "2" else "inf")
     else:
@@ -281,10 +284,10 @@ def _distance_histograms(out, result, images, bins, resolution, plots, np):
     return made, None
 
 
-def _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths):
+def _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths, fgsm_options):
     import numpy as np
 
-    from astrokeras import evaluation, plots
+    from astrokeras import attacks, evaluation, plots
 
     data = Path(data)
     if data.suffix != ".npz":
@@ -303,19 +306,33 @@ def _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths):
     z_spec = arrays["z"].astype(np.float64)
     photoz, estimates, figures = {}, {}, []
     with _Progress() as progress:
-        progress.start("Photo-z", len(models))
+        progress.start("Photo-z", len(models) * (2 if fgsm_options else 1))
         for name, model in models.items():
-            got = evaluation.evaluate_photoz(evaluation.as_classifier(model), x, z_spec,
-                                             z_max=z_max, batch_size=batch_size)
+            model = evaluation.as_classifier(model)
+            got = evaluation.evaluate_photoz(model, x, z_spec, z_max=z_max,
+                                             batch_size=batch_size)
             photoz[name] = {data.name: got["metrics"]}
             estimates[name] = got["z_mean"]
             progress.advance()
+            if fgsm_options:
+                # Campagne 2021: FGSM against the one-hot redshift bin of z_spec.
+                bins = attacks.redshift_bins(z_spec, num_bins=int(model.outputs[0].shape[-1]),
+                                             z_max=z_max)
+                adversarial = attacks.fgsm(model, x, bins, batch_size=batch_size,
+                                           **fgsm_options)
+                label = f"FGSM eps={fgsm_options['eps']:g}"
+                attacked = evaluation.evaluate_photoz(model, adversarial, z_spec, z_max=z_max,
+                                                      batch_size=batch_size)
+                photoz[name][f"{data.name}, {label}"] = attacked["metrics"]
+                estimates[f"{name}, {label}"] = attacked["z_mean"]
+                progress.advance()
     path = out / "photoz.png"
     plots.plot_photoz(z_spec, estimates, path=path, title="Photometric redshifts")
     figures.append(("dz histogram and z_phot vs z_spec (probability-weighted mean)", path))
     summary = {"models": list(models), "galaxies": int(len(z_spec)), "photoz": photoz,
                "parameters": {"models": {n: str(p) for n, p in zip(models, paths)},
-                              "data": str(data), "z_max": z_max, "max_images": max_images},
+                              "data": str(data), "z_max": z_max, "max_images": max_images,
+                              "fgsm": fgsm_options},
                "figures": [{"caption": c, "file": Path(f).name} for c, f in figures]}
     metrics = evaluation.write_metrics(out / "metrics.json", summary)
     report = evaluation.write_report(out / "report.md", summary, figures,

@@ -100,7 +100,7 @@ def test_single_model_without_attack_on_a_dataset_directory(tmp_path):
         out / "report.md").read_text()
 
 
-def test_photoz_model_gets_bias_scatter_and_outliers(tmp_path):
+def _photoz_files(tmp_path):
     keras.utils.set_random_seed(0)
     image = keras.Input((6, 6, 5), name="image")
     ebv = keras.Input((1,), name="ebv")
@@ -112,6 +112,11 @@ def test_photoz_model_gets_bias_scatter_and_outliers(tmp_path):
     e = rng.uniform(0, 0.1, size=12).astype(np.float32)
     z = rng.uniform(0.01, 0.39, size=12)
     np.savez(tmp_path / "pz.npz", x=x, ebv=e, z=z)
+    return model, x, e, z
+
+
+def test_photoz_model_gets_bias_scatter_and_outliers(tmp_path):
+    model, x, e, z = _photoz_files(tmp_path)
     out = tmp_path / "out"
     result = _run(tmp_path / "pz.keras", "--data", tmp_path / "pz.npz", "--out", out)
     assert result.exit_code == 0, result.output
@@ -170,3 +175,27 @@ def test_fgsm_without_eps_is_refused(saved, tmp_path):
     result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--attack", "fgsm",
                   "--out", tmp_path / "o")
     assert result.exit_code == 1 and "--eps" in result.output
+
+
+def test_photoz_fgsm_reports_the_attacked_statistics(tmp_path):
+    from astrokeras.attacks import fgsm, redshift_bins
+    from astrokeras.evaluation import photoz_metrics
+
+    model, x, e, z = _photoz_files(tmp_path)
+    out = tmp_path / "out"
+    result = _run(tmp_path / "pz.keras", "--data", tmp_path / "pz.npz", "--attack", "fgsm",
+                  "--eps", "0.2", "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    inputs = {"image": x, "ebv": e[:, None]}
+    adversarial = fgsm(model, inputs, redshift_bins(z, num_bins=20), eps=0.2)
+    centres = (np.arange(20) + 0.5) * 0.4 / 20
+    expected = photoz_metrics(model.predict(adversarial, verbose=0) @ centres, z)
+    got = metrics["photoz"]["pz"]["pz.npz, FGSM eps=0.2"]["mean"]
+    assert got["bias"] == pytest.approx(expected["bias"], abs=1e-6)
+    assert got["sigma_mad"] == pytest.approx(expected["sigma_mad"], abs=1e-6)
+    assert got["bias"] != pytest.approx(metrics["photoz"]["pz"]["pz.npz"]["mean"]["bias"])
+    assert "FGSM eps=0.2" in (out / "report.md").read_text()
+    refused = _run(tmp_path / "pz.keras", "--data", tmp_path / "pz.npz", "--attack",
+                   "one-pixel", "--out", tmp_path / "o")
+    assert refused.exit_code == 1 and "FGSM" in refused.output
