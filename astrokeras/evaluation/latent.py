@@ -1,5 +1,7 @@
 """Latent-space embeddings and distances between base images and their perturbed counterparts."""
 
+import weakref
+
 import keras
 import numpy as np
 from scipy import stats
@@ -8,6 +10,9 @@ from astrokeras.errors import InvalidArgumentError
 from astrokeras.evaluation import _checks
 from astrokeras.models import split_at_latent
 from astrokeras.models.split import LATENT_LAYER
+
+# Encoders built per (model, layer), so repeated calls reuse one compiled predict function.
+_ENCODERS = weakref.WeakKeyDictionary()
 
 
 def as_classifier(model):
@@ -51,8 +56,8 @@ def latent_embeddings(model, x, layer=LATENT_LAYER, batch_size=64):
     (2, 256)
     """
     batch_size = _checks.positive_int("batch_size", batch_size)
-    encoder, _ = split_at_latent(as_classifier(model), layer)
     _check_inputs("x", x)
+    encoder = _encoder(as_classifier(model), layer)
     latent = encoder.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(latent, np.float32).reshape(len(latent), -1)
 
@@ -148,3 +153,10 @@ def _check_inputs(name, x):
         raise InvalidArgumentError(f"The inputs of `{name}` differ in length.", sorted(lengths),
                                    "one length")
     return lengths.pop()
+
+
+def _encoder(model, layer):
+    per_model = _ENCODERS.setdefault(model, {})
+    if layer not in per_model:
+        per_model[layer] = split_at_latent(model, layer)[0]
+    return per_model[layer]

@@ -128,6 +128,11 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
     n = min(_checks.positive_int("n", n), count)
     attack_options = dict(attack_options or {})
+    if class_names is not None and len(list(class_names)) != num_classes:
+        raise InvalidArgumentError("`class_names` must hold one name per class.",
+                                   list(class_names), f"{num_classes} names")
+    if attack is not None:
+        _check_attack_options(attack, attack_options)
     if attack == FGSM and "eps" not in attack_options:
         raise InvalidArgumentError("The FGSM attack needs `attack_options['eps']`.",
                                    sorted(attack_options), "a dict with eps")
@@ -391,3 +396,17 @@ def _num_classes(models):
         raise InvalidArgumentError("The models must have the same number of classes.", counts,
                                    "one number of classes")
     return next(iter(counts.values()))
+
+
+def _check_attack_options(attack, options):
+    import inspect
+
+    from astrokeras import attacks as attacks_lib
+
+    function = attacks_lib.one_pixel if attack == ONE_PIXEL else attacks_lib.fgsm
+    allowed = [name for name in inspect.signature(function).parameters
+               if name not in ("model", "x", "y")]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InvalidArgumentError(f"`attack_options` holds arguments {attack} does not take.",
+                                   unknown, allowed)

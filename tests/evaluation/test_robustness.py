@@ -93,6 +93,11 @@ def test_bad_arguments_are_refused_before_any_work():
         evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="pgd")
     with pytest.raises(InvalidArgumentError, match="nothing to compare"):
         evaluate_robustness(model, {"y10": y10}, [0, 1, 2, 0])
+    with pytest.raises(InvalidArgumentError, match="does not take"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="one-pixel",
+                            attack_options={"population": 10})
+    with pytest.raises(InvalidArgumentError, match="one name per class"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], class_names=["a"])
     with pytest.raises(InvalidArgumentError, match="labels"):
         evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2])
 
