@@ -84,7 +84,8 @@ def write_report(path, summary, figures=None, title="astrokeras robustness evalu
     if notes:
         lines.append("")
     if summary.get("table2"):
-        lines.append(markdown_tables(summary))
+        lines += [_READING, "", markdown_tables(summary)]
+        lines += _confusion_matrices(summary.get("metrics", {}))
     if summary.get("photoz"):
         lines += _photoz_table(summary["photoz"])
     if figures:
@@ -98,6 +99,37 @@ def write_report(path, summary, figures=None, title="astrokeras robustness evalu
         lines += ["</table>", ""]
     _checks.write_atomic(path, "\n".join(lines))
     return path
+
+
+_READING = (
+    "How to read it (Ciprijanovic et al. 2022): Table 2 gives each model's classification "
+    "metrics on the base domain and on the perturbed ones (precision, recall and F1 weighted by "
+    "true instances per class; multi-class Brier score, lower is better; one-vs-rest ROC AUC). "
+    "Table 3 gives how far each perturbation moves a galaxy in the model's latent space "
+    "(Euclidean distance between the embeddings of a base image and its perturbed twin); the "
+    "attack rows count correctly classified base images whose decision the attack flipped, "
+    "and for the one-pixel attack the generations of differential evolution it needed (more is "
+    "more robust). The Jensen-Shannon distance (base 2, in [0, 1]) compares two distance "
+    "distributions on shared bins: 0 identical, 1 disjoint.")
+
+
+def _confusion_matrices(metrics):
+    lines = []
+    for name, domains in metrics.items():
+        for domain, values in domains.items():
+            matrix = values.get("confusion_matrix") if isinstance(values, dict) else None
+            if not matrix:
+                continue
+            names = values.get("class_names") or [str(k) for k in range(len(matrix))]
+            if not lines:
+                lines += ["### Confusion matrices (rows: true class, columns: predicted)", ""]
+            lines += [f"{name} on {domain}:", "",
+                      "| true \\ predicted | " + " | ".join(names) + " |",
+                      "|---" * (len(names) + 1) + "|"]
+            lines += [f"| {names[i]} | " + " | ".join(str(v) for v in row) + " |"
+                      for i, row in enumerate(matrix)]
+            lines.append("")
+    return lines
 
 
 def _photoz_table(photoz):

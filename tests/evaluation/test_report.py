@@ -39,3 +39,14 @@ def test_metrics_json_refuses_nan_and_leaves_no_file(tmp_path):
     with pytest.raises(ValueError):
         write_metrics(tmp_path / "metrics.json", {"a": float("nan")})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_shows_confusion_matrices_with_class_names(tmp_path):
+    from astrokeras.evaluation import classification_metrics
+
+    p = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    metrics = classification_metrics([0, 1, 1], p, class_names=["spiral", "merger"])
+    text = write_report(tmp_path / "r.md", robustness_summary({"m": {"y1": metrics}}, {})
+                        ).read_text()
+    assert "| true \\ predicted | spiral | merger |" in text
+    assert "| merger | 1 | 1 |" in text
