@@ -42,6 +42,10 @@ def export(
         help="Photo-z: upper edge of the last redshift bin (default 0.4).")] = None,
     recipe: Annotated[Optional[Path], typer.Option(
         help="Training recipe (TOML) stored in the metadata with its SHA-256.")] = None,
+    run: Annotated[Optional[Path], typer.Option(
+        help="Training run directory (run.json from `astrokeras train`): recipe, dataset and "
+             "source domain for the metadata. Default: MODEL's folder when it holds run.json; "
+             "--dataset, --domain and --recipe override it.")] = None,
     tolerance: Annotated[float, typer.Option(
         help="Largest allowed max |exported - Keras| on the parity batch.")] = 1e-4,
 ):
@@ -54,7 +58,7 @@ def export(
         result = run_export(model_path=model_path, format=Format(format), out=out,
                             outputs=outputs, opset=opset, dataset=dataset, domain=domain,
                             class_names=class_names, bands=bands, z_min=z_min, z_max=z_max,
-                            recipe=recipe, tolerance=tolerance)
+                            recipe=recipe, run=run, tolerance=tolerance)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -65,7 +69,7 @@ def export(
 
 
 def run_export(*, model_path, format, out, outputs, opset, dataset, domain, class_names,
-               bands, z_min, z_max, recipe, tolerance):
+               bands, z_min, z_max, recipe, tolerance, run=None):
     """Check the arguments, load the model, build the metadata and export."""
     if not Path(model_path).is_file():
         raise FileNotFoundError(f"No such model file: {model_path}")
@@ -73,6 +77,10 @@ def run_export(*, model_path, format, out, outputs, opset, dataset, domain, clas
         raise FileNotFoundError(f"No manifest.json in --dataset {dataset}")
     if recipe is not None and not Path(recipe).is_file():
         raise FileNotFoundError(f"No such recipe file: {recipe}")
+    if run is not None and not (Path(run) / "run.json").is_file():
+        raise FileNotFoundError(f"No run.json in --run {run}")
+    if run is None and (Path(model_path).parent / "run.json").is_file():
+        run = Path(model_path).parent
     if format is Format.saved_model and opset is not None:
         raise InvalidArgumentError("--opset applies to --format onnx only.", opset, "no --opset")
     if (z_min is None) != (z_max is None):
@@ -94,7 +102,8 @@ def run_export(*, model_path, format, out, outputs, opset, dataset, domain, clas
     metadata = export_lib.model_metadata(
         model, class_names=class_names, bands=bands,
         redshift_range=None if z_min is None else (z_min, z_max), recipe=recipe,
-        manifest=None if dataset is None else str(dataset), domain=domain)
+        manifest=None if dataset is None else str(dataset), domain=domain,
+        run=None if run is None else str(run))
     if format is Format.onnx:
         return export_lib.to_onnx(model, out, opset=opset, outputs=names, metadata=metadata,
                                   tolerance=tolerance)

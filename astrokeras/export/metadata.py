@@ -30,15 +30,17 @@ DEFAULT_REDSHIFT_RANGE = (0.0, 0.4)
 
 
 def model_metadata(model, *, task=None, class_names=None, bands=None, preprocessing=None,
-                   redshift_range=None, recipe=None, manifest=None, domain=None):
+                   redshift_range=None, recipe=None, manifest=None, domain=None, run=None):
     """Describe a model for export: what its outputs mean and what its inputs must be.
 
     Everything a pipeline needs to use the exported file without the training code: class
     names (or the redshift bins of a photo-z PDF), the band of each image channel and the clip
     + arcsinh stretch the model was trained on. A dataset manifest (from
     `astrokeras.data.load_manifest`) fills in what is not given: its classes, bands and the
-    stretch of `domain`. The exporters add the input and output shapes, software versions and
-    the parity result.
+    stretch of `domain`. A training run directory (written by `astrokeras train`) fills in
+    the recipe and the dataset from its `run.json`, and the domain from the recipe's
+    `[data].source` (the domain the model was trained on). The exporters add the input and
+    output shapes, software versions and the parity result.
 
     Args:
         model: the Keras model to be exported (a `DomainAdaptationModel` gives its classifier).
@@ -54,7 +56,9 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
         recipe: the training recipe: a path to its TOML file (its text and SHA-256 are
             stored) or a dict.
         manifest: a dataset manifest dict, or a dataset directory holding `manifest.json`.
-        domain: which domain's stretch to take from `manifest` (default its first domain).
+        domain: which domain's stretch to take from `manifest` (default its first domain, or
+            the run's source domain).
+        run: a training run directory holding `run.json` (from `astrokeras train`).
 
     Returns:
         A JSON-serialisable dict to pass as `metadata=` to `to_onnx` or `to_saved_model`.
@@ -74,6 +78,13 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
     from astrokeras.export._common import unwrap
 
     model = unwrap(model)
+    if run is not None:
+        info = read_run(run)
+        recipe = info.get("recipe") if recipe is None else recipe
+        if manifest is None:
+            manifest = _run_manifest(info)
+        if domain is None and manifest is not None:
+            domain = ((info.get("recipe") or {}).get("data") or {}).get("source")
     input_names = [tensor.name for tensor in model.inputs]
     image_shape = tuple(model.inputs[0].shape[1:])
     num_outputs = int(model.outputs[0].shape[-1])
@@ -132,6 +143,36 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
                            "created_by": manifest.get("created_by")}
     meta["recipe"] = _recipe(recipe)
     return meta
+
+
+def read_run(run):
+    """The `run.json` of a training run directory (written by `astrokeras train`)."""
+    path = os.path.join(os.fspath(run), "run.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No run.json in the run directory {run}")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            info = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path} is not valid JSON: {error}.", path) from None
+    if not isinstance(info, dict):
+        raise DataError(f"{path} does not hold a JSON object.", type(info).__name__, "object")
+    return info
+
+
+def _run_manifest(info):
+    """The dataset manifest of a run: its directory's manifest.json, else what run.json keeps."""
+    dataset = info.get("dataset") or {}
+    directory = dataset.get("directory") or (
+        (info.get("recipe") or {}).get("data") or {}).get("directory")
+    if directory and os.path.isfile(os.path.join(directory, "manifest.json")):
+        return _manifest(directory)
+    if dataset.get("preprocessing"):
+        return {"kind": dataset.get("kind"), "seed": dataset.get("seed"), "n": dataset.get("n"),
+                "domains": list(dataset["preprocessing"]),
+                "preprocessing": dataset["preprocessing"],
+                "created_by": "run.json (dataset directory not found)"}
+    return None
 
 
 def read_metadata(path):

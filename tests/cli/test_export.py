@@ -88,3 +88,28 @@ def test_missing_or_unloadable_model(tmp_path):
 def test_unknown_format_is_a_usage_error(saved_convnet, tmp_path):
     result = run(saved_convnet[1], "--format", "tflite", "--out", tmp_path / "x")
     assert result.exit_code == 2
+
+
+def test_run_directory_beside_the_model_gives_recipe_and_dataset(tmp_path):
+    import json
+
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    write_dataset(MorphologySimulation(size=16), 4, str(tmp_path / "data"), seed=1)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    models.convnet((16, 16, 3)).save(run_dir / "classifier.keras")
+    recipe = {"data": {"kind": "morphology", "directory": str(tmp_path / "data"),
+                       "source": "y10", "target": "y1"}, "model": {"architecture": "convnet"}}
+    (run_dir / "run.json").write_text(json.dumps({"recipe": recipe, "dataset": {}}))
+    result = run(run_dir / "classifier.keras", "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert result.exit_code == 0, result.output
+    meta = read_metadata(tmp_path / "m.onnx")
+    assert meta["recipe"] == recipe
+    assert meta["dataset"]["domain"] == "y10" and meta["class_names"][0] == "spiral"
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    assert meta["preprocessing"]["high"] == manifest["preprocessing"]["y10"]["high"]
+    result = run(run_dir / "classifier.keras", "--format", "onnx", "--out", tmp_path / "m.onnx",
+                 "--domain", "y1")
+    assert read_metadata(tmp_path / "m.onnx")["preprocessing"]["high"] == \
+        manifest["preprocessing"]["y1"]["high"]

@@ -97,3 +97,19 @@ def test_files_without_astrokeras_metadata_raise_data_error(tmp_path):
         read_metadata(tmp_path / "junk.onnx")
     with pytest.raises(FileNotFoundError):
         read_metadata(tmp_path / "missing.onnx")
+
+
+def test_run_json_without_its_dataset_folder_still_gives_recipe_and_stretch(tmp_path):
+    import json
+
+    preprocessing = {"y10": MANIFEST["preprocessing"]["y10"]}
+    (tmp_path / "run.json").write_text(json.dumps({
+        "recipe": {"data": {"directory": str(tmp_path / "gone"), "source": "y10"}},
+        "dataset": {"directory": str(tmp_path / "gone"), "kind": "morphology", "n": 9,
+                    "seed": 4, "preprocessing": preprocessing}}))
+    meta = model_metadata(models.convnet((16, 16, 3)), run=tmp_path, bands="g,r,i")
+    assert meta["recipe"]["data"]["source"] == "y10"
+    assert meta["preprocessing"]["low"] == [0.0, 0.1, 0.2]
+    assert meta["dataset"]["seed"] == 4 and meta["dataset"]["domain"] == "y10"
+    with pytest.raises(FileNotFoundError, match="No run.json"):
+        model_metadata(models.convnet((16, 16, 3)), run=tmp_path / "elsewhere")
