@@ -1,0 +1,271 @@
+"""astrokeras.attacks against IBM ART on the same trained models and the same images, in one run.
+
+What it measures (issue 4):
+
+1. FGSM and PGD (L-inf and L2, no random start): the largest difference between the images
+   astrokeras and ART produce (target: <= 1e-5), and the time ratio (target: PGD >= 5x faster).
+2. The one-pixel attack (differential evolution, population 400, the same iteration budget):
+   success rate and time ratio against ART's `PixelAttack(th=1, es=1)` (target: >= 50x faster,
+   success rate no lower).
+
+Two models, both trained here for a few epochs on synthetic galaxy-like images generated inline
+(3 classes: round, elongated, two-component "merger"):
+
+- the ConvNet of Ciprijanovic et al. 2022 (`astrokeras.models.convnet`, 100 x 100 x 3);
+- a tiny ConvNet on 32 x 32 x 3 images, the setting in which ART's cost was first measured
+  (2 images, 10 generations); here on 40 images so that success rates compare.
+
+ART is given the same Keras model through `TensorFlowV2Classifier` with the same loss
+(categorical cross-entropy on the softmax output) and `clip_values=(0, 1)`; each attack of ART
+runs on the whole batch (`batch_size` = number of images), as astrokeras does. astrokeras is timed
+after one warm-up call on other images (tracing of its `tf.function`s); the first-call time is
+printed too.
+
+Run:
+
+    python benchmarks/attacks.py                     # the numbers in benchmarks/RESULTS.md
+    python benchmarks/attacks.py --quick             # a smoke run in about a minute
+"""
+
+import argparse
+import os
+import platform
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from astrokeras.attacks import fgsm, one_pixel, pgd  # noqa: E402
+
+
+def galaxies(n, size, rng):
+    """Synthetic 3-band galaxy stamps in [0, 1]: 0 round, 1 elongated, 2 two components."""
+    labels = rng.integers(0, 3, size=n)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
+    images = np.empty((n, size, size, 3), np.float32)
+    colors = np.array([1.0, 0.8, 0.6], np.float32)
+    for i, label in enumerate(labels):
+        sigma = size * rng.uniform(0.06, 0.1)
+        angle = rng.uniform(0, np.pi)
+        u = np.cos(angle) * xx + np.sin(angle) * yy
+        v = -np.sin(angle) * xx + np.cos(angle) * yy
+        if label == 0:
+            img = np.exp(-(u**2 + v**2) / (2 * sigma**2))
+        elif label == 1:
+            img = np.exp(-(u**2 / (2 * (2.5 * sigma) ** 2) + v**2 / (2 * (0.6 * sigma) ** 2)))
+        else:
+            shift = size * rng.uniform(0.12, 0.2)
+            img = (np.exp(-((u - shift) ** 2 + v**2) / (2 * sigma**2))
+                   + 0.7 * np.exp(-((u + shift) ** 2 + v**2) / (2 * (0.8 * sigma) ** 2)))
+        band = img[..., None] * colors * rng.uniform(0.6, 1.0)
+        images[i] = np.clip(band + rng.normal(0, 0.05, size=band.shape), 0, 1)
+    return images, labels
+
+
+def tiny_convnet(size):
+    return keras.Sequential([
+        keras.Input((size, size, 3)),
+        keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def paper_convnet(size):
+    try:
+        from astrokeras.models import convnet
+    except ImportError:  # not landed yet: the same three blocks, built inline
+        return tiny_convnet(size), "inline ConvNet"
+    return convnet(input_shape=(size, size, 3), num_classes=3), "astrokeras.models.convnet"
+
+
+def trained(model, size, train, epochs, rng):
+    x, y = galaxies(train, size, rng)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+    return model
+
+
+def correct_images(model, size, n, rng):
+    """`n` test images the model classifies correctly (the paper attacks those)."""
+    xs, ys = [], []
+    while sum(len(x) for x in xs) < n:
+        x, y = galaxies(4 * n, size, rng)
+        keep = np.argmax(model.predict(x, verbose=0, batch_size=256), axis=1) == y
+        xs.append(x[keep])
+        ys.append(y[keep])
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+def art_classifier(model, size):
+    from art.estimators.classification import TensorFlowV2Classifier
+
+    return TensorFlowV2Classifier(model, nb_classes=3, input_shape=(size, size, 3),
+                                  loss_object=keras.losses.CategoricalCrossentropy(),
+                                  clip_values=(0.0, 1.0))
+
+
+def timed(function, repeat=1):
+    best, result = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def gradient_attacks(model, x, y, warm, args):
+    from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescent
+
+    clf = art_classifier(model, x.shape[1])
+    onehot = np.eye(3, dtype=np.float32)[y]
+    n = len(x)
+    cases = [
+        ("FGSM L-inf", dict(eps=0.01),
+         lambda: FastGradientMethod(clf, norm=np.inf, eps=0.01, batch_size=n)),
+        ("FGSM L2", dict(eps=1.0, norm=2),
+         lambda: FastGradientMethod(clf, norm=2, eps=1.0, batch_size=n)),
+        ("PGD L-inf", dict(eps=0.03, step=0.005, steps=args.pgd_steps),
+         lambda: ProjectedGradientDescent(clf, norm=np.inf, eps=0.03, eps_step=0.005,
+                                          max_iter=args.pgd_steps, num_random_init=0,
+                                          batch_size=n, verbose=False)),
+        ("PGD L2", dict(eps=1.0, step=0.2, norm=2, steps=args.pgd_steps),
+         lambda: ProjectedGradientDescent(clf, norm=2, eps=1.0, eps_step=0.2,
+                                          max_iter=args.pgd_steps, num_random_init=0,
+                                          batch_size=n, verbose=False)),
+    ]
+    # ART's loss object averages over the batch; with a confident model some of those averaged
+    # gradients fall below float32's normal range and TensorFlow flushes them to zero. The same
+    # loss given to astrokeras shows whether the remaining differences come from that alone.
+    mean_loss = keras.losses.CategoricalCrossentropy()
+    cases += [
+        ("PGD L-inf*", dict(eps=0.03, step=0.005, steps=args.pgd_steps, loss=mean_loss),
+         cases[2][2]),
+        ("PGD L2*", dict(eps=1.0, step=0.2, norm=2, steps=args.pgd_steps, loss=mean_loss),
+         cases[3][2]),
+    ]
+    rows = []
+    for name, kwargs, make_art in cases:
+        attack = pgd if "steps" in kwargs else fgsm
+        if attack is pgd:
+            kwargs = dict(kwargs, random_start=False)
+        call = (lambda data, labels, kw=kwargs, a=attack: a(model, data, labels, clip=(0.0, 1.0), **kw))
+        cold, _ = timed(lambda: call(warm[0], warm[1]))
+        ours_t, ours = timed(lambda: call(x, y), repeat=args.repeat)
+        art_t, theirs = timed(lambda: make_art().generate(x, onehot), repeat=args.repeat)
+        diff = float(np.max(np.abs(ours - theirs)))
+        frac = float(np.mean(np.abs(ours - theirs) > 1e-5))
+        acc = float(np.mean(np.argmax(model.predict(ours, verbose=0), axis=1) == y))
+        rows.append((name, n, ours_t, art_t, art_t / ours_t, diff, frac, acc, cold))
+    return rows
+
+
+def pixel_attack(model, x, y, n_art, args, max_iter):
+    from art.attacks.evasion import PixelAttack
+
+    clf = art_classifier(model, x.shape[1])
+    one_pixel(model, x[:1], y[:1], popsize=args.popsize, max_iter=1, bounds=(0.0, 1.0), seed=0)
+    ours_all_t, ours_all = timed(lambda: one_pixel(model, x, y, popsize=args.popsize,
+                                                   max_iter=max_iter, bounds=(0.0, 1.0), seed=0))
+    ours_t, ours = timed(lambda: one_pixel(model, x[:n_art], y[:n_art], popsize=args.popsize,
+                                           max_iter=max_iter, bounds=(0.0, 1.0), seed=0))
+    art = PixelAttack(clf, th=1, es=1, max_iter=max_iter, targeted=False, verbose=False)
+    art_t, theirs = timed(lambda: art.generate(x[:n_art], y[:n_art]))
+    art_success = np.argmax(model.predict(theirs, verbose=0), axis=1) != y[:n_art]
+    # ART maps [0, 1] to 0..255 and back, which moves every pixel by float rounding (< 1e-6)
+    changed = np.any(np.abs(theirs - x[:n_art]) > 1e-4, axis=-1).reshape(n_art, -1).sum(axis=1)
+    return {
+        "n_all": len(x), "ours_all_t": ours_all_t, "ours_all_success": ours_all.success_rate,
+        "ours_all_generations": ours_all.summary()["median_generations"],
+        "n_art": n_art, "ours_t": ours_t, "ours_success": ours.success_rate,
+        "ours_eval": float(np.mean(ours.evaluations)),
+        "art_t": art_t, "art_success": float(np.mean(art_success)),
+        "art_max_changed": int(changed.max()) if n_art else 0,
+        "ratio": art_t / ours_t,
+        "ratio_per_image": (art_t / n_art) / (ours_all_t / len(x)),
+    }
+
+
+def report_gradient(title, rows):
+    print(f"\n{title}")
+    print("(* astrokeras given ART's batch-mean loss object instead of its per-image sum)")
+    print(f"{'attack':<11} {'images':>6} {'astrokeras s':>13} {'ART s':>8} {'ART/ak':>7} "
+          f"{'max |diff|':>11} {'px >1e-5':>9} {'adv acc':>8} {'ak 1st call s':>14}")
+    for name, n, ours_t, art_t, ratio, diff, frac, acc, cold in rows:
+        print(f"{name:<11} {n:>6} {ours_t:>13.3f} {art_t:>8.3f} {ratio:>6.1f}x {diff:>11.2e} "
+              f"{frac:>9.2e} {acc:>8.3f} {cold:>14.3f}")
+
+
+def report_pixel(title, r, max_iter, popsize):
+    print(f"\n{title} (population {popsize}, max_iter {max_iter})")
+    print(f"  astrokeras, {r['n_all']} images: {r['ours_all_t']:.1f} s, success "
+          f"{r['ours_all_success']:.3f}, median generations {r['ours_all_generations']}")
+    print(f"  same {r['n_art']} images: astrokeras {r['ours_t']:.1f} s (success "
+          f"{r['ours_success']:.3f}, {r['ours_eval']:.0f} model evaluations per image), "
+          f"ART {r['art_t']:.1f} s (success {r['art_success']:.3f}; at most "
+          f"{r['art_max_changed']} pixel changed)")
+    print(f"  ART/astrokeras time: {r['ratio']:.1f}x on the same images; "
+          f"{r['ratio_per_image']:.1f}x per image against the {r['n_all']}-image batch")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=150, help="images for FGSM / PGD")
+    parser.add_argument("--pixel-images", type=int, default=8,
+                        help="ConvNet images for astrokeras' one-pixel attack")
+    parser.add_argument("--art-pixel-images", type=int, default=4,
+                        help="of those, images also attacked by ART's PixelAttack")
+    parser.add_argument("--popsize", type=int, default=400)
+    parser.add_argument("--max-iter", type=int, default=80)
+    parser.add_argument("--pgd-steps", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=2, help="timing repeats (best kept)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.images, args.pixel_images, args.art_pixel_images = 16, 4, 1
+        args.max_iter, args.pgd_steps, args.repeat, args.epochs = 3, 5, 1, 1
+
+    import art
+    import tensorflow as tf
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPU cores (shared), "
+          f"TensorFlow {tf.__version__}, Keras {keras.__version__}, ART {art.__version__}")
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+
+    model, which = paper_convnet(100)
+    start = time.perf_counter()
+    trained(model, 100, 1200 if not args.quick else 200, args.epochs, rng)
+    n_needed = max(args.images, args.pixel_images)
+    x_all, y_all = correct_images(model, 100, n_needed, rng)
+    print(f"ConvNet: {which}, 100x100x3, trained {args.epochs} epochs on synthetic images in "
+          f"{time.perf_counter() - start:.0f} s")
+    x, y = x_all[:args.images], y_all[:args.images]
+    warm = (x[::-1], y[::-1])  # same batch size, other order: traces the tf.functions
+    report_gradient("FGSM / PGD on the ConvNet (same images, no random start)",
+                    gradient_attacks(model, x, y, warm, args))
+    pixel = pixel_attack(model, x_all[:args.pixel_images], y_all[:args.pixel_images],
+                         args.art_pixel_images, args, args.max_iter)
+    report_pixel("One-pixel attack on the ConvNet", pixel, args.max_iter, args.popsize)
+
+    tiny = trained(tiny_convnet(32), 32, 1200 if not args.quick else 200, args.epochs, rng)
+    tx, ty = correct_images(tiny, 32, 150 if not args.quick else 8, rng)
+    tiny_pixel = pixel_attack(tiny, tx, ty, 2 if args.quick else 40, args, 10)
+    report_pixel("One-pixel attack on the tiny 32x32 ConvNet (ART's reference setting)",
+                 tiny_pixel, 10, args.popsize)
+    if not args.quick:
+        from art.attacks.evasion import PixelAttack
+
+        minimal = PixelAttack(art_classifier(tiny, 32), th=None, es=1, max_iter=10)
+        seconds, _ = timed(lambda: minimal.generate(tx[:2], ty[:2]))
+        print(f"  for reference, ART PixelAttack with th=None (searches the minimal number of "
+              f"pixels, 1..127) on the same 2 images: {seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
