@@ -53,7 +53,8 @@ def predict(
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
     for path, reason in report.failed:
-        typer.echo(f"Skipped {path}: {reason}", err=True)
+        typer.echo(f"Skipped {reason}" if reason.startswith(str(path)) else
+                   f"Skipped {path}: {reason}", err=True)
     typer.echo(f"Wrote {report.rows} predictions from {report.files} files to {report.out}"
                + (f"; {len(report.failed)} inputs skipped." if report.failed else "."))
     if report.failed:

@@ -58,7 +58,7 @@ def test_corrupt_fits_is_reported_by_name_and_the_rest_predicted(exported, tmp_p
     out = tmp_path / "predictions.csv"
     result = run(path, tmp_path / "in", "--out", out)
     assert result.exit_code == 3
-    assert f"Skipped {tmp_path / 'in' / 'cut01.fits'}: " in result.output
+    assert f"Skipped {tmp_path / 'in' / 'cut01.fits'}: cannot read as FITS" in result.output
     assert "cannot read as FITS" in result.output
     assert "Wrote 3 predictions from 3 files" in result.output
     assert "1 inputs skipped" in result.output
