@@ -127,3 +127,19 @@ def test_single_thread_without_spinning_predicts_the_same(classifier):
         OnnxPredictor(predictor.path, spinning="no")
     with pytest.raises(InvalidArgumentError, match="`threads`"):
         OnnxPredictor(predictor.path, threads=0)
+
+
+def test_predicting_never_imports_tensorflow(classifier):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from astrokeras.export import OnnxPredictor\n"
+        f"p = OnnxPredictor({str(classifier[1].path)!r})\n"
+        "print(p.predict(np.ones((2, 16, 16, 3)), preprocess=True).shape)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'tf2onnx') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["(2, 3)", "[]"]
