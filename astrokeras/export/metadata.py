@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 
-from astrokeras.errors import ConfigError, DataError, InvalidArgumentError
+from astrokeras.errors import DataError, InvalidArgumentError
 
 SCHEMA = "astrokeras.export/1"
 ONNX_KEY = "astrokeras"

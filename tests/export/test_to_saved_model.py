@@ -1,3 +1,4 @@
+import importlib
 import json
 import os
 
@@ -8,8 +9,6 @@ import tensorflow as tf
 from astrokeras import models
 from astrokeras.export import ExportParityError, read_metadata, to_saved_model
 from tests.export.export_helpers import random_inputs, with_random_statistics
-
-import importlib
 
 common = importlib.import_module("astrokeras.export._common")
 
