@@ -24,6 +24,11 @@ def classifier(tmp_path):
     return tmp_path / "model.keras", tmp_path / "data.npz", x, y
 
 
+def load(path):
+    with np.load(path) as archive:
+        return dict(archive)
+
+
 def run(*args):
     return runner.invoke(app, ["attack", *map(str, args)])
 
@@ -35,7 +40,7 @@ def test_pgd_writes_adversarial_images_and_summary(classifier, tmp_path):
                  "--clip-min", "0", "--clip-max", "1", "--out", out)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
-    saved = np.load(out / "adversarial.npz")
+    saved = load(out / "adversarial.npz")
     assert saved["x"].shape == (8, 6, 6, 2)
     assert np.abs(saved["x"] - x[:8]).max() <= 0.5 + 1e-6
     assert saved["x"].min() >= 0 and saved["x"].max() <= 1
@@ -65,7 +70,7 @@ def test_one_pixel_reports_generations(classifier, tmp_path):
                  "--n", "4", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    saved = np.load(tmp_path / "o" / "adversarial.npz")
+    saved = load(tmp_path / "o" / "adversarial.npz")
     assert {"mean_generations", "median_generations"} <= set(summary)
     assert saved["generations"].shape == (4,) and saved["pixels"].shape == (4, 1, 2)
     changed = np.any(saved["x"] != x[:4], axis=-1).reshape(4, -1).sum(axis=1)
@@ -87,7 +92,7 @@ def test_photoz_model_attacks_the_image_and_keeps_ebv(tmp_path):
     result = run(tmp_path / "photoz.keras", tmp_path / "photoz.npz", "--method", "fgsm",
                  "--eps", "0.05", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
-    saved = np.load(tmp_path / "o" / "adversarial.npz")
+    saved = load(tmp_path / "o" / "adversarial.npz")
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     np.testing.assert_array_equal(saved["ebv"].ravel(), e)
     assert np.abs(saved["x"] - x).max() == pytest.approx(0.05, abs=1e-6)
