@@ -114,7 +114,7 @@ def _default_experiment(out, cache_dir, epochs, n, size, fresh, verbose):
 
     options = {k: v for k, v in (("n", n), ("size", size), ("epochs", epochs)) if v is not None}
     recipes = default_recipes(cache_dir=cache_dir, output=out, **options)
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     started = time.time()
     rows = {}
     for name, config in recipes.items():
