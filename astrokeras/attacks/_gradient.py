@@ -15,27 +15,10 @@ import tensorflow as tf
 
 from astrokeras.attacks import _inputs
 from astrokeras.errors import InvalidArgumentError, check_positive_int
+from astrokeras.perturbations import project_to_ball as _project
+from astrokeras.perturbations import step_direction as _direction
 
 _CACHE = weakref.WeakKeyDictionary()
-
-
-def _direction(grad, norm):
-    if norm == "inf":
-        return tf.sign(grad)
-    flat = tf.reshape(grad, (tf.shape(grad)[0], -1))
-    length = tf.norm(flat, axis=1)
-    scale = tf.where(length == 0, tf.zeros_like(length), 1.0 / length)
-    return grad * tf.reshape(scale, (-1, 1, 1, 1))
-
-
-def _project(delta, eps, norm):
-    eps = tf.reshape(eps, (-1, 1, 1, 1))
-    if norm == "inf":
-        return tf.clip_by_value(delta, -eps, eps)
-    flat = tf.reshape(delta, (tf.shape(delta)[0], -1))
-    length = tf.reshape(tf.norm(flat, axis=1), (-1, 1, 1, 1))
-    scale = tf.where(length == 0, tf.zeros_like(length), tf.minimum(1.0, eps / length))
-    return delta * scale
 
 
 def _compiled(model, loss_fn, loss_key, inputs):

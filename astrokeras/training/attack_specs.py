@@ -8,8 +8,8 @@ specs hold the attack's parameters and run it on a tensor batch with `tf.Gradien
 import keras
 import tensorflow as tf
 
-from astrokeras.attacks._gradient import _direction, _project
 from astrokeras.errors import InvalidArgumentError, check_positive_int
+from astrokeras.perturbations import project_to_ball, step_direction
 
 NORMS = ("inf", 2)
 
@@ -96,9 +96,9 @@ class PGD:
                 tape.watch(x)
                 loss = tf.reduce_sum(loss_of_image(x))
             grad = tape.gradient(loss, x)
-            x = x + tf.reshape(step, (-1, 1, 1, 1)) * _direction(grad, self.norm)
+            x = x + tf.reshape(step, (-1, 1, 1, 1)) * step_direction(grad, self.norm)
             x = self._clip(x)
-            x = x0 + _project(x - x0, eps, self.norm)
+            x = x0 + project_to_ball(x - x0, eps, self.norm)
         return tf.stop_gradient(x)
 
     def _random_start(self, x0):
