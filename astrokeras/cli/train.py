@@ -105,10 +105,10 @@ def _default_experiment(out, cache_dir, epochs, n, size, fresh, verbose):
     import numpy as np
     from rich.console import Console
     from rich.table import Table
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
     import astrokeras.training  # noqa: F401  (registers the training models for loading)
     from astrokeras import data
+    from astrokeras.evaluation import classification_metrics
     from astrokeras.training.default_recipes import default_recipes
     from astrokeras.training.run import CLASSIFIER_FILE, RUN_FILE
 
@@ -131,11 +131,10 @@ def _default_experiment(out, cache_dir, epochs, n, size, fresh, verbose):
         for domain in ("y10", "y1"):
             test = data.load(config["data"]["directory"], domain, "test", batch_size=256)
             labels = np.concatenate([y.numpy() for _, y in test])
-            predicted = classifier.predict(test.map(lambda x, y: x), verbose=0).argmax(axis=1)
-            precision, recall, f1, _ = precision_recall_fscore_support(
-                labels, predicted, average="weighted", zero_division=0)
-            rows[name][domain] = {"accuracy": accuracy_score(labels, predicted),
-                                  "precision": precision, "recall": recall, "f1": f1}
+            probabilities = classifier.predict(test.map(lambda x, y: x), verbose=0)
+            metrics = classification_metrics(labels, probabilities)
+            rows[name][domain] = {key: metrics[key]
+                                  for key in ("accuracy", "precision", "recall", "f1")}
     table = Table(title="ConvNet, LSST Y10 -> Y1 (Ciprijanovic et al. 2022, Table 2 layout; "
                         "test split)")
     table.add_column("training")
