@@ -15,6 +15,7 @@ Simulation runs in worker processes (GalSim holds the GIL, so threads would not 
 with the "spawn" method so they never inherit TensorFlow's threads.
 """
 
+import abc
 import concurrent.futures
 import dataclasses
 import multiprocessing
@@ -81,7 +82,7 @@ class Record:
     values: dict = dataclasses.field(default_factory=dict)
 
 
-class Simulation:
+class Simulation(abc.ABC):
     """Base class of a dataset kind. Subclasses set the class attributes and `simulate`.
 
     Attributes:
@@ -105,9 +106,9 @@ class Simulation:
         """(height, width, bands)."""
         return (self.size, self.size, len(self.bands))
 
+    @abc.abstractmethod
     def get_config(self):
         """Every constructor argument, JSON-serialisable (stored in the manifest)."""
-        raise NotImplementedError
 
     @classmethod
     def from_config(cls, config):
@@ -125,9 +126,9 @@ class Simulation:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(1,)))
         return rng.permutation(labels)
 
+    @abc.abstractmethod
     def simulate(self, index, seed, label):
         """Simulate galaxy `index` of a dataset made with `seed`. Returns a `Record`."""
-        raise NotImplementedError
 
     def __getstate__(self):
         # Caches (renderers, PSF k-images) are rebuilt in each worker process.
