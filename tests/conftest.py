@@ -33,3 +33,18 @@ def keras_round_trip(tmp_path):
         return keras.models.load_model(path)  # safe_mode=True is the default
 
     return round_trip
+
+
+def assert_docstring_examples_pass(module_name):
+    """Runs every `Example:` block of a module's docstrings and fails on any wrong output."""
+    import doctest
+    import importlib
+
+    module = importlib.import_module(module_name)
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = [t for t in finder.find(module, globs=vars(module).copy()) if t.examples]
+    assert tests, f"{module_name} has no runnable examples"
+    for test in tests:
+        result = runner.run(test)
+        assert result.failed == 0, f"{test.name}: {result.failed} example(s) failed"

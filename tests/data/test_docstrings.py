@@ -1,9 +1,8 @@
 """Runs the `Example:` blocks of astrokeras.data's docstrings, so the documentation cannot rot."""
 
-import doctest
-import importlib
-
 import pytest
+
+from conftest import assert_docstring_examples_pass
 
 MODULES = [
     "astrokeras.data.surveys",
@@ -22,11 +21,4 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name):
-    module = importlib.import_module(name)
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    tests = [t for t in finder.find(module, globs=vars(module).copy()) if t.examples]
-    assert tests, f"{name} has no runnable examples"
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    assert_docstring_examples_pass(name)

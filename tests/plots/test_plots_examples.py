@@ -1,20 +1,12 @@
 """Runs the `Example:` blocks of the plot docstrings, so the documentation cannot rot."""
 
-import doctest
-import importlib
-
 import pytest
+
+from conftest import assert_docstring_examples_pass
 
 MODULES = ["church_window", "isomap", "roc", "distance_histogram", "photoz_plots"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name):
-    module = importlib.import_module(f"astrokeras.plots.{name}")
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    tests = [t for t in finder.find(module, globs=vars(module).copy()) if t.examples]
-    assert tests, f"{name} has no runnable examples"
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    assert_docstring_examples_pass(f"astrokeras.plots.{name}")
