@@ -48,13 +48,7 @@ def convnet(input_shape=(100, 100, 3), num_classes=3, latent_dim=256, name="conv
     latent_dim = check_count("latent_dim", latent_dim)
 
     inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    for index, (filters, kernel) in enumerate(((8, 5), (16, 3), (32, 3)), start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", name=f"conv{index}")(x)
-        x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"bn{index}")(x)
-        x = layers.ReLU(name=f"relu{index}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
-    x = layers.Flatten(name="flatten")(x)
+    x = layers.Flatten(name="flatten")(conv_blocks(inputs))
     latent = layers.Dense(
         latent_dim,
         kernel_initializer=keras.initializers.RandomNormal(stddev=0.005),
@@ -67,3 +61,23 @@ def convnet(input_shape=(100, 100, 3), num_classes=3, latent_dim=256, name="conv
     )(latent)
     outputs = layers.Softmax(name="probabilities", dtype="float32")(logits)
     return keras.Model(inputs, outputs, name=name)
+
+
+def conv_blocks(x):
+    """The three convolution blocks shared by ConvNet and DeepMerge.
+
+    conv 8@5x5, 16@3x3, 32@3x3 ("same" padding), each followed by batch norm, ReLU and a 2x2
+    max pool; layers named conv1..3, bn1..3, relu1..3, pool1..3.
+
+    Args:
+        x: image tensor (batch, height, width, bands).
+
+    Returns:
+        The pooled feature map after the third block.
+    """
+    for index, (filters, kernel) in enumerate(((8, 5), (16, 3), (32, 3)), start=1):
+        x = layers.Conv2D(filters, kernel, padding="same", name=f"conv{index}")(x)
+        x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"bn{index}")(x)
+        x = layers.ReLU(name=f"relu{index}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
+    return x

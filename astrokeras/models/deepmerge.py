@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from astrokeras.models._validation import check_count, check_image_shape
+from astrokeras.models.convnet import conv_blocks
 
 
 def deepmerge(input_shape=(75, 75, 3), num_classes=2, name="deepmerge"):
@@ -45,13 +46,7 @@ def deepmerge(input_shape=(75, 75, 3), num_classes=2, name="deepmerge"):
     num_classes = check_count("num_classes", num_classes)
 
     inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    for index, (filters, kernel) in enumerate(((8, 5), (16, 3), (32, 3)), start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", name=f"conv{index}")(x)
-        x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"bn{index}")(x)
-        x = layers.ReLU(name=f"relu{index}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
-    latent = layers.Flatten(name="latent")(x)
+    latent = layers.Flatten(name="latent")(conv_blocks(inputs))
     x = layers.Dense(64, activation="relu", name="dense1")(latent)
     x = layers.Dense(32, activation="relu", name="dense2")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
