@@ -24,7 +24,8 @@ def evaluate(
     data: Annotated[Path, typer.Option(
         "--data", help="A dataset directory (astrokeras simulate) or an .npz file with one "
                        "image array per domain and the classes in `label`; for photo-z models "
-                       "an .npz with x, ebv and z.")],
+                       "a photo-z dataset directory (astrokeras simulate photoz) or an .npz "
+                       "with x, ebv and z.")],
     out: Annotated[Path, typer.Option(
         help="Folder for metrics.json, the PNG plots and report.md.")],
     domain: Annotated[Optional[List[str]], typer.Option(
@@ -51,8 +52,10 @@ def evaluate(
     bins: Annotated[int, typer.Option(help="Histogram bins of the JS distances.")] = 30,
     resolution: Annotated[int, typer.Option(
         help="Church-window grid points per axis.")] = 51,
-    z_max: Annotated[float, typer.Option(
-        help="Photo-z: upper redshift of the output bins (Pasquet et al. 2019: 0.4).")] = 0.4,
+    z_max: Annotated[Optional[float], typer.Option(
+        help="Photo-z: upper redshift of the output bins (default: the z range of a dataset "
+             "directory, the one its networks are trained on; 0.4 for an .npz, as Pasquet "
+             "et al. 2019).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per model call.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the one-pixel attack.")] = 0,
 ):
@@ -81,7 +84,7 @@ def evaluate(
 def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=Attack.none,
                    n=150, popsize=400, max_iter=80, eps=None, norm="inf", split="test",
                    max_images=None, bins=30,
-                   resolution=51, z_max=0.4, batch_size=64, seed=0):
+                   resolution=51, z_max=None, batch_size=64, seed=0):
     """Check the arguments, load models and data, evaluate, plot, write; return the paths."""
     for name, value, minimum in (("--n", n, 1), ("--popsize", popsize, 4),
                                  ("--max-iter", max_iter, 0), ("--bins", bins, 1),
@@ -126,8 +129,12 @@ def run_evaluation(*, model_path, data, out, domains=None, compare=None, attack=
                                        "none or fgsm")
         fgsm_options = (dict(eps=eps, norm=2 if norm == "2" else "inf")
                         if attack is Attack.fgsm else None)
-        return _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths,
-                                fgsm_options)
+        return _evaluate_photoz(models, data, out, domains, split, max_images, z_max,
+                                batch_size, paths, fgsm_options)
+    if Path(data).is_dir() and _is_photoz_dataset(data):
+        raise InvalidArgumentError("The data is a photo-z dataset; evaluate a photo-z network "
+                                   "(inputs image and ebv) on it.", str(data),
+                                   "a morphology or DeepMerge dataset for a classifier")
     if attack is Attack.fgsm:
         options = dict(eps=eps, norm=2 if norm == "2" else "inf")
     else:
@@ -284,15 +291,89 @@ def _distance_histograms(out, result, images, bins, resolution, plots, np):
     return made, None
 
 
-def _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths, fgsm_options):
-    import numpy as np
-
+def _evaluate_photoz(models, data, out, domains, split, max_images, z_max, batch_size, paths,
+                     fgsm_options):
     from astrokeras import attacks, evaluation, plots
 
     data = Path(data)
+    with _Progress() as progress:
+        progress.start("Reading the data", None)
+        x, z_spec, z_range, label = _photoz_data(data, domains, split, max_images, z_max,
+                                                 batch_size)
+    z_min, z_max = z_range
+    photoz, estimates, figures = {}, {}, []
+    with _Progress() as progress:
+        progress.start("Photo-z", len(models) * (2 if fgsm_options else 1))
+        for name, model in models.items():
+            model = evaluation.as_classifier(model)
+            got = evaluation.evaluate_photoz(model, x, z_spec, z_min=z_min, z_max=z_max,
+                                             batch_size=batch_size)
+            photoz[name] = {label: got["metrics"]}
+            estimates[name] = got["z_mean"]
+            progress.advance()
+            if fgsm_options:
+                # Campagne 2021: FGSM against the one-hot redshift bin of z_spec.
+                bins = attacks.redshift_bins(z_spec, num_bins=int(model.outputs[0].shape[-1]),
+                                             z_min=z_min, z_max=z_max)
+                adversarial = attacks.fgsm(model, x, bins, batch_size=batch_size,
+                                           **fgsm_options)
+                attack_label = f"FGSM eps={fgsm_options['eps']:g}"
+                attacked = evaluation.evaluate_photoz(model, adversarial, z_spec, z_min=z_min,
+                                                      z_max=z_max, batch_size=batch_size)
+                photoz[name][f"{label}, {attack_label}"] = attacked["metrics"]
+                estimates[f"{name}, {attack_label}"] = attacked["z_mean"]
+                progress.advance()
+    path = out / "photoz.png"
+    plots.plot_photoz(z_spec, estimates, path=path, title="Photometric redshifts")
+    figures.append(("dz histogram and z_phot vs z_spec (probability-weighted mean)", path))
+    summary = {"models": list(models), "galaxies": int(len(z_spec)), "photoz": photoz,
+               "parameters": {"models": {n: str(p) for n, p in zip(models, paths)},
+                              "data": str(data), "source": label, "z_min": z_min,
+                              "z_max": z_max, "max_images": max_images,
+                              "fgsm": fgsm_options},
+               "figures": [{"caption": c, "file": Path(f).name} for c, f in figures]}
+    metrics = evaluation.write_metrics(out / "metrics.json", summary)
+    report = evaluation.write_report(out / "report.md", summary, figures,
+                                     title="astrokeras photo-z evaluation",
+                                     notes=[f"Command: `{_command_line()}`",
+                                            f"Data: {label}; redshift bins over "
+                                            f"[{z_min:g}, {z_max:g})"])
+    return {"metrics": metrics, "report": report, "figures": [path]}
+
+
+def _photoz_data(data, domains, split, max_images, z_max, batch_size):
+    """Photo-z inputs, z_spec, the bins' (z_min, z_max) and a label for the data.
+
+    A dataset directory (`astrokeras simulate photoz`) is read with `load_paired` (the split,
+    the manifest's stretch, z_spec and E(B-V) stored with every galaxy); its bins span the
+    simulation's z range unless `z_max` is given. An .npz holds x, ebv and z; its bins span
+    [0, z_max or 0.4).
+    """
+    import numpy as np
+
+    from astrokeras import evaluation
+
+    if data.is_dir():
+        if not _is_photoz_dataset(data):
+            raise InvalidArgumentError("A photo-z network needs a photo-z dataset (with "
+                                       "redshift and E(B-V) per galaxy), from `astrokeras "
+                                       "simulate photoz`.", str(data),
+                                       "a photo-z dataset directory or an .npz with x, ebv, z")
+        if domains is not None and len(domains) > 1:
+            raise InvalidArgumentError("Photo-z networks are evaluated on one domain.",
+                                       list(domains), "at most one --domain")
+        paired = evaluation.load_paired(data, domains, split=split, max_images=max_images,
+                                        batch_size=max(batch_size, 32))
+        domain = next(iter(paired["images"]))
+        low, high = paired["manifest"]["simulation"]["z_range"]
+        x = {"image": paired["images"][domain],
+             "ebv": paired["values"]["ebv"].astype(np.float32)[:, None]}
+        z_range = (float(low), float(high) if z_max is None else float(z_max))
+        return x, paired["values"]["redshift"], z_range, f"{paired['source']}, {domain}"
     if data.suffix != ".npz":
-        raise InvalidArgumentError("Photo-z models are evaluated from an .npz file with "
-                                   "arrays x, ebv and z.", str(data), "*.npz")
+        raise InvalidArgumentError("Photo-z models are evaluated from a photo-z dataset "
+                                   "directory or an .npz file with arrays x, ebv and z.",
+                                   str(data), "a directory or *.npz")
     try:
         with np.load(data, allow_pickle=False) as archive:
             arrays = {key: archive[key][:max_images] for key in archive.files}
@@ -303,42 +384,14 @@ def _evaluate_photoz(models, data, out, max_images, z_max, batch_size, paths, fg
         raise DataError(f"{data} lacks arrays {missing}.", sorted(arrays), "x, ebv, z")
     x = {"image": arrays["x"].astype(np.float32),
          "ebv": arrays["ebv"].reshape(len(arrays["x"]), -1).astype(np.float32)}
-    z_spec = arrays["z"].astype(np.float64)
-    photoz, estimates, figures = {}, {}, []
-    with _Progress() as progress:
-        progress.start("Photo-z", len(models) * (2 if fgsm_options else 1))
-        for name, model in models.items():
-            model = evaluation.as_classifier(model)
-            got = evaluation.evaluate_photoz(model, x, z_spec, z_max=z_max,
-                                             batch_size=batch_size)
-            photoz[name] = {data.name: got["metrics"]}
-            estimates[name] = got["z_mean"]
-            progress.advance()
-            if fgsm_options:
-                # Campagne 2021: FGSM against the one-hot redshift bin of z_spec.
-                bins = attacks.redshift_bins(z_spec, num_bins=int(model.outputs[0].shape[-1]),
-                                             z_max=z_max)
-                adversarial = attacks.fgsm(model, x, bins, batch_size=batch_size,
-                                           **fgsm_options)
-                label = f"FGSM eps={fgsm_options['eps']:g}"
-                attacked = evaluation.evaluate_photoz(model, adversarial, z_spec, z_max=z_max,
-                                                      batch_size=batch_size)
-                photoz[name][f"{data.name}, {label}"] = attacked["metrics"]
-                estimates[f"{name}, {label}"] = attacked["z_mean"]
-                progress.advance()
-    path = out / "photoz.png"
-    plots.plot_photoz(z_spec, estimates, path=path, title="Photometric redshifts")
-    figures.append(("dz histogram and z_phot vs z_spec (probability-weighted mean)", path))
-    summary = {"models": list(models), "galaxies": int(len(z_spec)), "photoz": photoz,
-               "parameters": {"models": {n: str(p) for n, p in zip(models, paths)},
-                              "data": str(data), "z_max": z_max, "max_images": max_images,
-                              "fgsm": fgsm_options},
-               "figures": [{"caption": c, "file": Path(f).name} for c, f in figures]}
-    metrics = evaluation.write_metrics(out / "metrics.json", summary)
-    report = evaluation.write_report(out / "report.md", summary, figures,
-                                     title="astrokeras photo-z evaluation",
-                                     notes=[f"Command: `{_command_line()}`"])
-    return {"metrics": metrics, "report": report, "figures": [path]}
+    z_range = (0.0, 0.4 if z_max is None else float(z_max))
+    return x, arrays["z"].astype(np.float64), z_range, data.name
+
+
+def _is_photoz_dataset(directory):
+    from astrokeras import data as data_lib
+
+    return "ebv" in data_lib.load_manifest(directory).get("value_names", [])
 
 
 def _load_models(paths):

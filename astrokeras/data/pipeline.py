@@ -388,7 +388,7 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
 
 
 def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=True,
-               seed=None, fractions=DEFAULT_FRACTIONS, verify=True):
+               seed=None, fractions=DEFAULT_FRACTIONS, verify=True, values=False):
     """Batches of the same galaxies in several domains, aligned: `((y10, y1), labels)`.
 
     For comparisons that need the same galaxy in each domain (the paper's Y10 / Y1 / attacked
@@ -399,9 +399,13 @@ def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=
         directory: a dataset directory.
         domains: the domains, in order (default: all of the dataset's).
         split, batch_size, preprocess, seed, fractions, verify: as in `load`.
+        values: also give the manifest's per-galaxy values (`value_names`; for photo-z
+            datasets `redshift` (z_spec), `ebv` and `template`) as a third element, a dict
+            name -> float32 batch.
 
     Returns:
-        A `tf.data.Dataset` of `(tuple of image batches, one per domain, labels)`.
+        A `tf.data.Dataset` of `(tuple of image batches, one per domain, labels)`, or of
+        `(images, labels, values)` with `values=True`.
 
     Example:
 
@@ -427,8 +431,12 @@ def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=
     records, _ = _records(directory, manifest, list(domains), split, seed, fractions, verify)
     clips = {d: _tf_stretch(stretch(manifest, d)) if preprocess else None for d in domains}
 
+    names = list(manifest["value_names"]) if values else []
+
     def transform(record):
         images = tuple(clips[d](record[d]) if clips[d] else record[d] for d in domains)
+        if values:
+            return images, record["label"], {name: record[name] for name in names}
         return images, record["label"]
 
     dataset = records.map(transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

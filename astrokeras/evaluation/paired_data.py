@@ -21,7 +21,8 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
     - a dataset directory written by `astrokeras.data.write_dataset` (TFRecord shards and a
       manifest): the domains of `split` are read together with `astrokeras.data.load_pairs`
       (unshuffled, unaugmented, each with the manifest's stretch), so the rows pair up galaxy
-      by galaxy; class names come from the manifest;
+      by galaxy; class names come from the manifest, and the per-galaxy values it stores come
+      along (for a photo-z dataset `redshift`, the z_spec, and `ebv`, the E(B-V) input);
     - an `.npz` file with one array per domain (e.g. `y10`, `y1`, each
       `(n, height, width, bands)`) and the classes in `label` (or `y`).
 
@@ -33,8 +34,11 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
         batch_size: images per read batch (directories).
 
     Returns:
-        A dict: `images` (`{domain: float32 array}`), `labels` (int64 `(n,)`), `class_names`
-        (list, or None for an .npz file) and `source` (a short description).
+        A dict: `images` (`{domain: float32 array}`), `labels` (int64 `(n,)`; the redshift
+        bin for photo-z), `class_names` (list, or None for an .npz file), `values`
+        (`{name: float64 array (n,)}`, the dataset's per-galaxy values; empty for an .npz
+        file), `manifest` (the dataset manifest, None for an .npz file) and `source` (a short
+        description).
 
     Example:
 
@@ -90,34 +94,36 @@ def _from_npz(path, domains, max_images):
             raise DataError(f"{path}: domain {domain!r} has {len(array)} images for {count} "
                             "labels.", len(array), count)
     return {"images": images, "labels": np.asarray(arrays[label_key][:count]).astype(np.int64),
-            "class_names": None, "source": f"{path.name}"}
+            "class_names": None, "values": {}, "manifest": None, "source": f"{path.name}"}
 
 
 def _from_directory(path, domains, split, max_images, batch_size):
     from astrokeras import data as data_lib
 
     manifest = data_lib.load_manifest(path)
-    if "ebv" in manifest.get("value_names", []):
-        raise DataError(f"{path} is a photo-z dataset; evaluate photo-z models from an .npz "
-                        "file with arrays x, ebv and z.", manifest.get("kind"),
-                        "a morphology or DeepMerge dataset")
     domains = list(manifest["domains"]) if domains is None else domains
     for domain in domains:
         if domain not in manifest["domains"]:
             raise InvalidArgumentError("A requested domain is not in the dataset.", domain,
                                        manifest["domains"])
-    dataset = data_lib.load_pairs(path, domains, split=split, batch_size=batch_size)
+    dataset = data_lib.load_pairs(path, domains, split=split, batch_size=batch_size,
+                                  values=True)
     if max_images is not None:
         dataset = dataset.unbatch().take(max_images).batch(batch_size)
     parts, classes = {d: [] for d in domains}, []
-    for batch, y in dataset:
+    names = list(manifest["value_names"])
+    values = {name: [] for name in names}
+    for batch, y, stored in dataset:
         for domain, x in zip(domains, batch):
             parts[domain].append(x.numpy())
         classes.append(y.numpy())
+        for name in names:
+            values[name].append(stored[name].numpy())
     if not classes:
         raise DataError(f"Split {split!r} of {path} holds no galaxies.", split,
                         "a split with galaxies")
     images = {d: np.concatenate(parts[d]).astype(np.float32) for d in domains}
     labels = np.concatenate(classes).astype(np.int64)
     return {"images": images, "labels": labels, "class_names": list(manifest["classes"]),
-            "source": f"{path.name} ({split} split)"}
+            "values": {name: np.concatenate(v).astype(np.float64) for name, v in values.items()},
+            "manifest": manifest, "source": f"{path.name} ({split} split)"}

@@ -199,3 +199,67 @@ def test_photoz_fgsm_reports_the_attacked_statistics(tmp_path):
     refused = _run(tmp_path / "pz.keras", "--data", tmp_path / "pz.npz", "--attack",
                    "one-pixel", "--out", tmp_path / "o")
     assert refused.exit_code == 1 and "FGSM" in refused.output
+
+
+@pytest.fixture(scope="module")
+def photoz_dataset(tmp_path_factory):
+    """A tiny photo-z dataset (10 galaxies, 16 x 16 x 5, 10 bins over [0, 0.5)) and a tiny
+    two-input photo-z network saved beside it."""
+    from astrokeras.data import PhotoZSimulation, write_dataset
+
+    folder = tmp_path_factory.mktemp("photoz")
+    write_dataset(PhotoZSimulation(size=16, z_range=(0.0, 0.5), num_bins=10), 10,
+                  folder / "data", seed=2)
+    keras.utils.set_random_seed(0)
+    image = keras.Input((16, 16, 5), name="image")
+    ebv = keras.Input((1,), name="ebv")
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(image))
+    h = keras.layers.Concatenate()([pooled, ebv])
+    model = keras.Model([image, ebv], keras.layers.Dense(10, activation="softmax")(h))
+    model.save(folder / "pz.keras")
+    return folder, model
+
+
+def test_photoz_model_on_a_photoz_dataset_directory(photoz_dataset, tmp_path):
+    from astrokeras.attacks import fgsm
+    from astrokeras.data import load_pairs
+
+    folder, model = photoz_dataset
+    out = tmp_path / "out"
+    result = _run(folder / "pz.keras", "--data", folder / "data", "--split", "all",
+                  "--attack", "fgsm", "--eps", "0.1", "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    (images,), bins, values = next(iter(load_pairs(folder / "data", split="all", batch_size=10,
+                                                   values=True)))
+    z = values["redshift"].numpy().astype(np.float64)
+    inputs = {"image": images.numpy(), "ebv": values["ebv"].numpy()[:, None]}
+    centres = (np.arange(10) + 0.5) * 0.05  # the dataset's bins: 10 over [0, 0.5)
+    dz = (model.predict(inputs, verbose=0) @ centres - z) / (1 + z)
+    got = metrics["photoz"]["pz"]["data (all split), y10"]["mean"]
+    assert got["n"] == 10
+    assert got["bias"] == pytest.approx(dz.mean(), abs=1e-6)
+    assert got["sigma_mad"] == pytest.approx(
+        1.4826 * np.median(np.abs(dz - np.median(dz))), abs=1e-6)
+    assert got["eta"] == pytest.approx(np.mean(np.abs(dz) > 0.05))
+    assert (metrics["parameters"]["z_min"], metrics["parameters"]["z_max"]) == (0.0, 0.5)
+    adversarial = fgsm(model, inputs, bins.numpy(), eps=0.1)
+    dz_fgsm = (model.predict(adversarial, verbose=0) @ centres - z) / (1 + z)
+    attacked = metrics["photoz"]["pz"]["data (all split), y10, FGSM eps=0.1"]["mean"]
+    assert attacked["bias"] == pytest.approx(dz_fgsm.mean(), abs=1e-6)
+    _assert_real_png(out / "photoz.png")
+    report = (out / "report.md").read_text()
+    assert "sigma_MAD" in report and "data (all split), y10" in report
+
+
+def test_photoz_and_classifier_datasets_are_not_mixed_up(photoz_dataset, saved, tmp_path):
+    folder = photoz_dataset[0]
+    result = _run(saved[0] / "regular.keras", "--data", folder / "data", "--out",
+                  tmp_path / "o")
+    assert result.exit_code == 1 and "photo-z dataset" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    write_dataset(MorphologySimulation(size=16), 3, tmp_path / "morph", seed=0)
+    result = _run(folder / "pz.keras", "--data", tmp_path / "morph", "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "needs a photo-z dataset" in result.output

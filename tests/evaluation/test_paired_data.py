@@ -41,3 +41,23 @@ def test_bad_sources_are_refused(tmp_path):
         load_paired(tmp_path / "p.npz", max_images=0)
     with pytest.raises(FileNotFoundError):
         load_paired(tmp_path / "absent.npz")
+
+
+def test_photoz_dataset_directory_carries_redshift_and_ebv(tmp_path):
+    from astrokeras.data import PhotoZSimulation, load, write_dataset
+
+    write_dataset(PhotoZSimulation(size=16, z_range=(0.0, 0.5), num_bins=10), 8,
+                  tmp_path / "pz", seed=1)
+    data = load_paired(tmp_path / "pz", split="all", max_images=7)
+    assert list(data["images"]) == ["y10"] and data["images"]["y10"].shape == (7, 16, 16, 5)
+    assert sorted(data["values"]) == ["ebv", "redshift", "template"]
+    assert data["manifest"]["simulation"]["z_range"] == [0.0, 0.5]
+    inputs, bins = next(iter(load(tmp_path / "pz", split="all", batch_size=7, shuffle=False,
+                                  augment_images=False)))
+    np.testing.assert_array_equal(data["images"]["y10"], inputs["image"].numpy())
+    np.testing.assert_array_equal(data["values"]["ebv"], inputs["ebv"].numpy()[:, 0])
+    # z_spec is the galaxy's own: the label (its bin of 10 over [0, 0.5)) follows from it.
+    z = data["values"]["redshift"]
+    assert np.all((z > 0) & (z < 0.5)) and len(np.unique(z)) == 7
+    np.testing.assert_array_equal(np.floor(z / 0.05).astype(int), bins.numpy())
+    np.testing.assert_array_equal(data["labels"], bins.numpy())
