@@ -11,6 +11,8 @@ import typer
 
 from astrokeras.errors import AstroKerasError, DataError, InvalidArgumentError
 
+SPLITS = ("train", "validation", "test", "all")
+
 
 class Method(str, enum.Enum):
     fgsm = "fgsm"
@@ -23,8 +25,9 @@ def attack(
                                                help="Trained model, a .keras file.")],
     data_path: Annotated[Path, typer.Argument(
         metavar="DATA",
-        help="A .npz file with arrays x (images), y (classes, optional); for photo-z models "
-             "ebv and z (spectroscopic redshift) instead of y.")],
+        help="A dataset directory made by `astrokeras simulate` (TFRecord shards and "
+             "manifest.json), or a .npz file with arrays x (images), y (classes, optional); "
+             "for photo-z models ebv and z (spectroscopic redshift) instead of y.")],
     method: Annotated[Method, typer.Option(help="The attack.")],
     out: Annotated[Path, typer.Option(help="Folder for adversarial.npz and summary.json.")],
     eps: Annotated[Optional[float], typer.Option(
@@ -36,13 +39,20 @@ def attack(
     clip_min: Annotated[Optional[float], typer.Option(help="Lowest valid pixel value.")] = None,
     clip_max: Annotated[Optional[float], typer.Option(help="Highest valid pixel value.")] = None,
     n: Annotated[int, typer.Option("--n", help="Attack the first N images.")] = 150,
+    domain: Annotated[Optional[str], typer.Option(
+        help="Dataset directory: the domain to attack (e.g. y10 or y1); default the "
+             "dataset's first domain.")] = None,
+    split: Annotated[Optional[str], typer.Option(
+        help="Dataset directory: the split to attack (train, validation, test, all); "
+             "default test.")] = None,
     target: Annotated[Optional[int], typer.Option(
         help="Target class (targeted attack); default untargeted.")] = None,
     pixels: Annotated[int, typer.Option(help="One-pixel: pixels changed per image.")] = 1,
     popsize: Annotated[int, typer.Option(help="One-pixel: population per image.")] = 400,
     max_iter: Annotated[int, typer.Option(help="One-pixel: maximum generations.")] = 80,
-    z_max: Annotated[float, typer.Option(
-        help="Photo-z: upper redshift of the output bins (Pasquet et al. 2019: 0.4).")] = 0.4,
+    z_max: Annotated[Optional[float], typer.Option(
+        help="Photo-z: upper redshift of the output bins; default the dataset's z range for a "
+             "dataset directory, 0.4 (Pasquet et al. 2019) for a .npz file.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(
         help="Images per call (FGSM/PGD) or candidate images per call (one-pixel).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random start / evolution.")] = 0,
@@ -59,7 +69,8 @@ def attack(
             model_path=model_path, data_path=data_path, method=Method(method), out=out, eps=eps,
             step=step, steps=steps, norm=norm, random_start=random_start, clip_min=clip_min,
             clip_max=clip_max, n=n, target=target, pixels=pixels, popsize=popsize,
-            max_iter=max_iter, z_max=z_max, batch_size=batch_size, seed=seed)
+            max_iter=max_iter, z_max=z_max, batch_size=batch_size, seed=seed, domain=domain,
+            split=split)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -71,7 +82,7 @@ def attack(
 
 def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, random_start,
                clip_min, clip_max, n, target, pixels, popsize, max_iter, z_max, batch_size,
-               seed):
+               seed, domain=None, split=None):
     """Check the arguments, load model and data, attack, write the results; return the summary."""
     if method in (Method.fgsm, Method.pgd):
         if eps is None:
@@ -84,16 +95,30 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
     if (clip_min is None) != (clip_max is None):
         raise InvalidArgumentError("Give both --clip-min and --clip-max, or neither.",
                                    (clip_min, clip_max), "both or neither")
-    for path in (model_path, data_path):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"No such file: {path}")
+    if not Path(model_path).is_file():
+        raise FileNotFoundError(f"No such file: {model_path}")
+    directory = Path(data_path).is_dir()
+    if not directory and not Path(data_path).is_file():
+        raise FileNotFoundError(f"No such file or directory: {data_path}")
+    if not directory:
+        for option, value in (("--domain", domain), ("--split", split)):
+            if value is not None:
+                raise InvalidArgumentError(f"{option} applies to a dataset directory, not to "
+                                           "a .npz file.", value, "no " + option)
+    elif split is not None and split not in SPLITS:
+        raise InvalidArgumentError("Unknown --split.", split, ", ".join(SPLITS))
+    if z_max is not None and not z_max > 0:
+        raise InvalidArgumentError("--z-max must be positive.", z_max, "> 0")
 
     import keras
     import numpy as np
 
     from astrokeras import attacks
 
-    data = _load_data(data_path, n)
+    if directory:
+        data = _load_directory(Path(data_path), n, domain, split or "test")
+    else:
+        data = _load_data(data_path, n)
     try:
         model = keras.models.load_model(model_path, compile=False)
     except (ValueError, OSError, TypeError) as error:
@@ -104,8 +129,7 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
             raise DataError(f"{data_path} must hold arrays ebv and z for a photo-z model.",
                             sorted(data), "x, ebv, z")
         x = {"image": data["x"], "ebv": data["ebv"].reshape(len(data["x"]), -1)}
-        labels = attacks.redshift_bins(data["z"], num_bins=int(model.outputs[0].shape[-1]),
-                                       z_max=z_max)
+        labels = _redshift_labels(data, int(model.outputs[0].shape[-1]), z_max)
     else:
         x = data["x"]
         labels = data.get("y")
@@ -113,6 +137,11 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
     targets = None if target is None else np.full(count, target)
     clip = None if clip_min is None else (clip_min, clip_max)
     parameters = {"n": count, "seed": seed, "target": target}
+    if directory:
+        parameters.update(domain=data["dataset"]["domain"], split=data["dataset"]["split"])
+    if photoz:
+        parameters["z_max"] = data["dataset"]["z_max"] if directory and z_max is None else \
+            (0.4 if z_max is None else z_max)
     if method is Method.one_pixel:
         parameters.update(pixels=pixels, popsize=popsize, max_iter=max_iter)
     else:
@@ -159,6 +188,93 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
     _write_atomic(out / "summary.json",
                   lambda f: f.write(json.dumps(summary, indent=2).encode() + b"\n"))
     return summary
+
+
+def _redshift_labels(data, num_bins, z_max):
+    """The redshift bin of each galaxy, the class the photo-z attack works against."""
+    from astrokeras import attacks
+
+    dataset = data.get("dataset")
+    if dataset is None:
+        return attacks.redshift_bins(data["z"], num_bins=num_bins,
+                                     z_max=0.4 if z_max is None else z_max)
+    if z_max is None and num_bins == dataset["num_bins"]:
+        # The labels stored with the galaxies: the very bins the model was trained on.
+        return dataset["labels"]
+    return attacks.redshift_bins(data["z"], num_bins=num_bins, z_min=dataset["z_min"],
+                                 z_max=dataset["z_max"] if z_max is None else z_max)
+
+
+def _load_directory(path, n, domain, split):
+    """The first `n` galaxies of one domain and split of a dataset directory.
+
+    Read with `astrokeras.data.load` (unshuffled, unaugmented, the manifest's stretch: the
+    images the model was trained on). Photo-z datasets also give E(B-V), the stored redshift
+    bins and z_spec; z_spec is read from the same shards in the same order, and the E(B-V)
+    of both reads must agree galaxy by galaxy.
+    """
+    import numpy as np
+
+    from astrokeras import data as data_lib
+
+    manifest = data_lib.load_manifest(path)
+    if domain is None:
+        domain = manifest["domains"][0]
+    elif domain not in manifest["domains"]:
+        raise InvalidArgumentError(f"--domain is not a domain of {path}.", domain,
+                                   ", ".join(manifest["domains"]))
+    batches = data_lib.load(path, domain, split=split, batch_size=min(n, 256), shuffle=False,
+                            augment_images=False)
+    images, ebv, labels = [], [], []
+    for inputs, y in batches.unbatch().take(n).batch(min(n, 256)):
+        if isinstance(inputs, dict):
+            images.append(inputs["image"].numpy())
+            ebv.append(inputs["ebv"].numpy())
+        else:
+            images.append(inputs.numpy())
+        labels.append(y.numpy())
+    if not images:
+        raise DataError(f"Split {split!r} of {path} holds no galaxies.", split,
+                        "a split with galaxies (see --split)")
+    data = {"x": np.concatenate(images).astype(np.float32)}
+    labels = np.concatenate(labels).astype(np.int64)
+    dataset = {"domain": domain, "split": split}
+    if "ebv" in manifest["value_names"]:
+        data["ebv"] = np.concatenate(ebv).astype(np.float32)
+        z_spec, ebv_again = _values(path, manifest, split, len(labels), ("redshift", "ebv"))
+        if not np.array_equal(ebv_again, data["ebv"].ravel()):
+            raise DataError(f"{path}: the shards read twice disagree (E(B-V) differs); is the "
+                            "dataset being rewritten?", str(path), "an unchanging dataset")
+        data["z"] = z_spec
+        config = manifest["simulation"]
+        dataset.update(labels=labels, num_bins=int(config["num_bins"]),
+                       z_min=float(config["z_range"][0]), z_max=float(config["z_range"][1]))
+    else:
+        data["y"] = labels
+    data["dataset"] = dataset
+    return data
+
+
+def _values(path, manifest, split, n, names):
+    """Per-galaxy stored values (`value/<name>`) of the first `n` galaxies of `split`."""
+    import numpy as np
+    import tensorflow as tf
+
+    from astrokeras import data as data_lib
+
+    member = np.zeros(manifest["n"], bool)
+    member[data_lib.split_ids(manifest["n"], manifest["seed"])[split]] = True
+    spec = {"galaxy_id": tf.io.FixedLenFeature([], tf.int64)}
+    spec.update({f"value/{name}": tf.io.FixedLenFeature([], tf.float32) for name in names})
+    columns = {name: [] for name in names}
+    records = tf.data.TFRecordDataset(data_lib.shard_paths(path, manifest))
+    for record in records.map(lambda r: tf.io.parse_single_example(r, spec)):
+        if member[int(record["galaxy_id"])]:
+            for name in names:
+                columns[name].append(float(record[f"value/{name}"]))
+            if len(columns[names[0]]) == n:
+                break
+    return tuple(np.asarray(columns[name], np.float32) for name in names)
 
 
 def _load_data(path, n):

@@ -134,3 +134,103 @@ def test_unknown_method_is_a_usage_error(classifier, tmp_path):
     model, data, _, _ = classifier
     result = run(model, data, "--method", "cw", "--out", tmp_path / "o")
     assert result.exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def morphology_dir(tmp_path_factory):
+    """6 simulated galaxies of 16x16x3 in two domains (y10, y1), and a tiny classifier."""
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    path = tmp_path_factory.mktemp("morphology")
+    write_dataset(MorphologySimulation(size=16, class_fractions=(1, 1, 1)), 6, path / "set",
+                  seed=0)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.save(path / "model.keras")
+    return path / "model.keras", path / "set"
+
+
+def clean_images(path, domain, split, n):
+    from astrokeras.data import load
+
+    images, labels = next(iter(load(path, domain, split=split, batch_size=n, shuffle=False,
+                                    augment_images=False)))
+    return images.numpy(), labels.numpy()
+
+
+@pytest.mark.parametrize("domain", ["y10", "y1"])
+def test_dataset_directory_attacks_the_chosen_domain(morphology_dir, tmp_path, domain):
+    model, data = morphology_dir
+    out = tmp_path / "o"
+    result = run(model, data, "--method", "fgsm", "--eps", "0.05", "--domain", domain,
+                 "--split", "all", "--n", "4", "--out", out)
+    assert result.exit_code == 0, result.output
+    x, y = clean_images(data, domain, "all", 4)
+    saved = load(out / "adversarial.npz")
+    summary = json.loads((out / "summary.json").read_text())
+    assert saved["x"].shape == (4, 16, 16, 3)
+    np.testing.assert_array_equal(saved["y"], y)
+    # The attacked images are the stretched images of that domain, moved by at most eps.
+    assert np.abs(saved["x"] - x).max() == pytest.approx(0.05, abs=1e-6)
+    assert summary["images"] == 4 and summary["labels"] != "predictions"
+    assert summary["parameters"]["domain"] == domain
+    assert summary["parameters"]["split"] == "all"
+
+
+def test_dataset_directory_defaults_to_first_domain_and_test_split(morphology_dir, tmp_path):
+    model, data = morphology_dir
+    result = run(model, data, "--method", "one-pixel", "--popsize", "8", "--max-iter", "1",
+                 "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    x, _ = clean_images(data, "y10", "test", 6)
+    assert summary["parameters"]["domain"] == "y10" and summary["parameters"]["split"] == "test"
+    assert summary["images"] == len(x)  # --n 150 is capped by the split's galaxies
+
+
+def test_dataset_directory_bad_domain_split_and_npz_options(morphology_dir, classifier,
+                                                             tmp_path):
+    model, data = morphology_dir
+    for extra, message in ((["--domain", "hst"], "--domain is not a domain"),
+                           (["--split", "dev"], "Unknown --split")):
+        result = run(model, data, "--method", "fgsm", "--eps", "0.1", *extra,
+                     "--out", tmp_path / "o")
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    npz_model, npz, _, _ = classifier
+    result = run(npz_model, npz, "--method", "fgsm", "--eps", "0.1", "--domain", "y1",
+                 "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "--domain applies to a dataset directory" in result.output
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_photoz_dataset_directory_gives_ebv_and_redshift_bins(tmp_path):
+    from astrokeras import data as data_lib
+
+    data_lib.write_dataset(data_lib.PhotoZSimulation(size=16, num_bins=12), 5, tmp_path / "set",
+                           seed=1)
+    keras.utils.set_random_seed(0)
+    image, ebv = keras.Input((16, 16, 5), name="image"), keras.Input((1,), name="ebv")
+    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
+    model = keras.Model({"image": image, "ebv": ebv},
+                        keras.layers.Dense(12, activation="softmax")(h))
+    model.save(tmp_path / "photoz.keras")
+    inputs, bins = next(iter(data_lib.load(tmp_path / "set", split="all", batch_size=5,
+                                           shuffle=False, augment_images=False)))
+    # The stored labels; then bins recomputed from the z_spec read beside the images
+    # (--z-max given): equal only if z_spec is aligned galaxy by galaxy.
+    for extra in ([], ["--z-max", "1.0"]):
+        out = tmp_path / f"o{len(extra)}"
+        result = run(tmp_path / "photoz.keras", tmp_path / "set", "--method", "fgsm", "--eps",
+                     "0.05", "--split", "all", *extra, "--out", out)
+        assert result.exit_code == 0, result.output
+        saved = load(out / "adversarial.npz")
+        np.testing.assert_array_equal(saved["ebv"], inputs["ebv"].numpy())
+        np.testing.assert_array_equal(saved["y"], bins.numpy())
+        assert saved["z"].shape == (5,) and np.all((saved["z"] > 0) & (saved["z"] < 1))
+        assert np.abs(saved["x"] - inputs["image"].numpy()).max() == pytest.approx(0.05,
+                                                                                   abs=1e-6)
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["loss_after"] > summary["loss_before"]
+        assert summary["parameters"]["z_max"] == 1.0
