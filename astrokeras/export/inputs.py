@@ -11,6 +11,13 @@ file when it cannot be used (unreadable, corrupt, wrong shape, missing E(B-V)).
   mapped and read `chunk_size` images at a time; ids "<file stem>:<index>". Not for photo-z
   models with an E(B-V) input (use .npz).
 - `.npz`: arrays `x` (or `image`) of images, `ebv` for photo-z models and optionally `ids`.
+  The images are streamed `chunk_size` at a time out of the zip member (`zipfile` decompresses
+  on the fly), so memory is bounded for `np.savez` and `np.savez_compressed` archives alike; a
+  compressed member cannot be memory mapped, and is not: it is decompressed in order, in
+  pieces. The image member is first read through once (in 64 KiB pieces) to check its CRC, so
+  a damaged archive is reported before any of its images is used; that costs one more pass
+  over the file. Only an image array stored in Fortran order (not what `np.savez` writes for
+  ordinary arrays) is read whole. `ebv` and `ids` (one value per image) are read whole.
 - `.tfrecord`: a shard written by `astrokeras.data.write_dataset`, read with the
   `manifest.json` of its folder; ids are the galaxy ids, E(B-V) the stored value, the images
   those of `domain` (the manifest's first domain by default), in electrons per second.
@@ -20,8 +27,10 @@ file when it cannot be used (unreadable, corrupt, wrong shape, missing E(B-V)).
 import dataclasses
 import glob
 import json
+import math
 import os
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -124,31 +133,106 @@ def read_npy(path, image_shape, needs_ebv, chunk_size):
 
 
 def read_npz(path, image_shape, needs_ebv, chunk_size):
+    """Chunks of the images of an .npz archive, streamed out of the zip member."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            key = "x" if "x" in archive.files else "image" if "image" in archive.files else None
-            if key is None:
-                raise DataError(f"{path}: no array named x or image.", sorted(archive.files),
-                                "x (or image), ebv for photo-z, ids (optional)")
-            images = _images(path, archive[key], image_shape)
-            ebv = archive["ebv"] if needs_ebv and "ebv" in archive.files else None
-            ids = archive["ids"] if "ids" in archive.files else None
-    except AstroKerasError:
-        raise
-    except Exception as error:  # zipfile.BadZipFile, ValueError, OSError, EOFError
-        raise DataError(f"{path}: cannot read as .npz ({type(error).__name__}: {error}).",
-                        os.path.basename(path)) from None
-    if needs_ebv:
-        if ebv is None:
-            raise DataError(f"{path}: the photo-z model needs an array ebv.", "missing",
-                            "ebv of shape (n,) or (n, 1)")
-        ebv = np.asarray(ebv, np.float32).reshape(len(ebv), -1)
-        if ebv.shape != (len(images), 1):
-            raise DataError(f"{path}: ebv must hold one value per image.", ebv.shape,
-                            f"({len(images)},) or ({len(images)}, 1)")
-    if ids is not None and len(ids) != len(images):
-        raise DataError(f"{path}: ids must hold one id per image.", len(ids), len(images))
-    yield from _chunks(path, images, ebv, ids, chunk_size)
+        archive = zipfile.ZipFile(path)
+    except Exception as error:  # zipfile.BadZipFile, OSError, EOFError, ValueError
+        raise _npz_error(path, error) from None
+    with archive:
+        members = {name[:-4]: name for name in archive.namelist() if name.endswith(".npy")}
+        key = "x" if "x" in members else "image" if "image" in members else None
+        if key is None:
+            raise DataError(f"{path}: no array named x or image.", sorted(members),
+                            "x (or image), ebv for photo-z, ids (optional)")
+        try:
+            # Read the image member through once (bounded blocks) so that a damaged archive
+            # (bad CRC, corrupt deflate data, truncation) is skipped whole, before any of its
+            # rows is predicted.
+            _check_member(archive, members[key])
+            ebv = _read_member(archive, members["ebv"]) \
+                if needs_ebv and "ebv" in members else None
+            ids = _read_member(archive, members["ids"]) if "ids" in members else None
+            with archive.open(members[key]) as stream:
+                shape, fortran_order, dtype = _npy_header(stream)
+                if len(shape) == len(image_shape):  # one image
+                    shape = (1,) + tuple(shape)
+                if len(shape) != len(image_shape) + 1:
+                    raise DataError(f"{path}: images have the wrong number of dimensions.",
+                                    shape, "(n, " + ", ".join(map(str, image_shape)) + ")")
+                count = shape[0]
+                if needs_ebv:
+                    ebv = _check_ebv(path, ebv, count)
+                if ids is not None and len(ids) != count:
+                    raise DataError(f"{path}: ids must hold one id per image.", len(ids), count)
+                size = dtype.itemsize * math.prod(shape)
+                if fortran_order:  # rows are not contiguous in the file: read it whole
+                    data = stream.read(size)
+                    if len(data) != size:
+                        raise DataError(f"{path}: array {key} is truncated.", len(data), size)
+                    images = np.frombuffer(data, dtype).reshape(shape, order="F")
+                    yield from _chunks(path, images, ebv, ids, chunk_size)
+                    return
+                row_bytes = dtype.itemsize * math.prod(shape[1:])
+                stem = _stem(path)
+                for start in range(0, count, chunk_size):
+                    stop = min(start + chunk_size, count)
+                    data = stream.read((stop - start) * row_bytes)
+                    if len(data) != (stop - start) * row_bytes:
+                        raise DataError(f"{path}: array {key} ends after {start} of {count} "
+                                        "images (truncated).", len(data),
+                                        (stop - start) * row_bytes)
+                    image = np.frombuffer(data, dtype).reshape((stop - start,) + shape[1:])
+                    chunk_ids = [str(i) for i in ids[start:stop]] if ids is not None else \
+                        [f"{stem}:{i}" for i in range(start, stop)]
+                    yield Chunk(path, chunk_ids, image,
+                                None if ebv is None else ebv[start:stop])
+        except AstroKerasError:
+            raise
+        except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, ValueError
+            raise _npz_error(path, error) from None
+
+
+def _npz_error(path, error):
+    return DataError(f"{path}: cannot read as .npz ({type(error).__name__}: {error}).",
+                     os.path.basename(path))
+
+
+def _npy_header(stream):
+    """(shape, fortran_order, dtype) of the .npy stream, positioned at its data."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version in ((2, 0), (3, 0)):  # 3.0: 2.0 with a UTF-8 header (field names)
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f".npy format version {version} is not supported")
+    if dtype.hasobject:
+        raise ValueError("the array holds Python objects (not read: allow_pickle=False)")
+    return tuple(shape), fortran_order, dtype
+
+
+def _check_member(archive, name, block=1 << 16):
+    """Read a zip member to its end in `block`-byte pieces; zipfile checks its CRC-32."""
+    with archive.open(name) as stream:
+        while stream.read(block):
+            pass
+
+
+def _read_member(archive, name):
+    """A whole (small) array of the archive: E(B-V) or ids."""
+    with archive.open(name) as stream:
+        return np.lib.format.read_array(stream, allow_pickle=False)
+
+
+def _check_ebv(path, ebv, count):
+    if ebv is None:
+        raise DataError(f"{path}: the photo-z model needs an array ebv.", "missing",
+                        "ebv of shape (n,) or (n, 1)")
+    ebv = np.asarray(ebv, np.float32).reshape(len(ebv), -1)
+    if ebv.shape != (count, 1):
+        raise DataError(f"{path}: ebv must hold one value per image.", ebv.shape,
+                        f"({count},) or ({count}, 1)")
+    return ebv
 
 
 def read_shard(path, image_shape, needs_ebv, chunk_size, domain=None):

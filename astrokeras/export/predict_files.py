@@ -36,10 +36,15 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
 
     Inputs are FITS cutouts, .npy / .npz arrays, TFRecord shards of an astrokeras dataset or
     folders of them (see `astrokeras.export.inputs`). They are streamed: at most about two
-    batches of images are in memory at once (a whole .npz archive while it is read). A file
-    that cannot be used (unreadable, corrupt, wrong shape or band count, missing E(B-V),
-    non-finite pixels) is skipped and listed in the report with the reason; the others are
-    predicted. The CSV is written under a temporary name and renamed when done.
+    batches of images are in memory at once, for .npy files (memory mapped), .npz archives
+    (compressed or not: read out of the zip member a batch at a time), FITS cutouts and
+    TFRecord shards alike. A file that cannot be used (unreadable, corrupt, wrong shape or
+    band count, missing E(B-V), non-finite pixels) is skipped and listed in the report with
+    the reason; the others are predicted. Damage to a .npz archive (CRC, truncation) is
+    found before its first row is read; a problem found part-way through a file (a TFRecord
+    shard damaged after some records, non-finite pixels in a later batch) keeps the rows
+    predicted before it in the CSV, and the file is still listed as failed. The CSV is written
+    under a temporary name and renamed when done.
 
     Columns: `id`, `source` (file name), then for a classifier `class` (most probable class
     name) and `p_<class>` per class; for a photo-z model `z_phot` (PDF mean), `z_mode`,

@@ -84,3 +84,19 @@ def test_bad_model_exits_1(tmp_path):
     result = run(tmp_path / "junk.onnx", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
     assert result.exit_code == 1 and "Cannot load" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "p.csv").exists()
+
+
+def test_corrupt_npz_is_reported_by_name_and_the_rest_predicted(exported, tmp_path):
+    _, path = exported
+    x = np.random.default_rng(1).uniform(0, 50, (3, 16, 16, 3)).astype("float32")
+    np.savez_compressed(tmp_path / "a.npz", x=x)
+    np.savez_compressed(tmp_path / "c.npz", x=x[:2])
+    whole = (tmp_path / "a.npz").read_bytes()
+    (tmp_path / "b.npz").write_bytes(whole[: len(whole) - 40])  # cut short
+    out = tmp_path / "predictions.csv"
+    result = run(path, tmp_path / "a.npz", tmp_path / "b.npz", tmp_path / "c.npz", "--out",
+                 out, "--batch-size", "2")
+    assert result.exit_code == 3
+    assert f"Skipped {tmp_path / 'b.npz'}: cannot read as .npz" in result.output
+    assert "Wrote 5 predictions from 2 files" in result.output
+    assert [r["id"] for r in csv.DictReader(out.open())] == ["a:0", "a:1", "a:2", "c:0", "c:1"]

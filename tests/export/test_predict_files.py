@@ -1,4 +1,5 @@
 import csv
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from astropy.io import fits
 from astrokeras.data import ClipArcsinh
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.export import OnnxPredictor, predict_files
+from astrokeras.export import inputs as inputs_lib
 from tests.export.export_helpers import CLASSES, STRETCH, export_classifier, export_photoz
 
 
@@ -118,3 +120,79 @@ def test_photoz_fits_read_ebv_from_the_header(tmp_path):
 def test_nothing_to_read_is_refused(classifier, tmp_path):
     with pytest.raises(InvalidArgumentError, match="`inputs` holds no files"):
         predict_files(classifier[1], [tmp_path], tmp_path / "out.csv")
+
+
+@pytest.mark.parametrize("kind", ["npy", "npz", "npz_compressed"])
+def test_array_files_are_read_one_batch_at_a_time(classifier, tmp_path, kind, monkeypatch):
+    model, predictor = classifier
+    x = np.random.default_rng(2).uniform(size=(2000, 16, 16, 3)).astype("float32")  # 6.1 MB
+    path = tmp_path / ("a.npy" if kind == "npy" else "a.npz")
+    {"npy": lambda: np.save(path, x), "npz": lambda: np.savez(path, x=x),
+     "npz_compressed": lambda: np.savez_compressed(path, x=x)}[kind]()
+    sizes, read = [], inputs_lib.read
+
+    def spy(*args, **kwargs):
+        for chunk in read(*args, **kwargs):
+            sizes.append(len(chunk.image))
+            yield chunk
+
+    monkeypatch.setattr(inputs_lib, "read", spy)
+    tracemalloc.start()
+    try:
+        report = predict_files(predictor, [path], tmp_path / "out.csv", batch_size=50,
+                               preprocess=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.rows == 2000 and report.failed == []
+    assert max(sizes) <= 50 and sum(sizes) == 2000
+    # Reading the whole array (what np.load(...)["x"] does) alone would peak above 6.1 MB.
+    assert peak < x.nbytes / 4, f"peak {peak / 1e6:.2f} MB while predicting"
+    rows = read_csv(tmp_path / "out.csv")
+    picked = [0, 49, 50, 1999]
+    got = np.array([[float(rows[i][f"p_{c}"]) for c in CLASSES] for i in picked])
+    np.testing.assert_allclose(got, model.predict(x[picked], verbose=0), atol=1e-4)
+    assert [rows[i]["id"] for i in picked] == [f"a:{i}" for i in picked]
+
+
+def test_corrupt_npz_among_good_files_is_reported_and_skipped(classifier, tmp_path):
+    model, predictor = classifier
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(10, 16, 16, 3)).astype("float32")
+    np.savez(tmp_path / "good.npz", x=x[:4], ids=np.array([f"g{i}" for i in range(4)]))
+    np.save(tmp_path / "good.npy", x[4:6])
+    whole = (tmp_path / "good.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "garbage.npz").write_bytes(rng.bytes(5000))
+    np.savez(tmp_path / "bad_crc.npz", x=x)
+    damaged = bytearray((tmp_path / "bad_crc.npz").read_bytes())
+    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)  # inside the image data
+    (tmp_path / "bad_crc.npz").write_bytes(bytes(damaged))
+    inputs = [tmp_path / name for name in ("good.npz", "truncated.npz", "garbage.npz",
+                                           "bad_crc.npz", "good.npy")]
+    report = predict_files(predictor, inputs, tmp_path / "out.csv", batch_size=2,
+                           preprocess=False)
+    assert [f for f, _ in report.failed] == [str(tmp_path / n) for n in
+                                             ("truncated.npz", "garbage.npz", "bad_crc.npz")]
+    assert all("cannot read as .npz" in reason for _, reason in report.failed)
+    assert "CRC" in report.failed[2][1]
+    assert report.files == 2 and report.rows == 6
+    rows = read_csv(tmp_path / "out.csv")
+    assert [r["id"] for r in rows] == ["g0", "g1", "g2", "g3", "good:0", "good:1"]
+    got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
+    np.testing.assert_allclose(got, model.predict(x[:6], verbose=0), atol=1e-4)
+
+
+def test_npz_in_fortran_order_or_with_one_image_is_read_right(classifier, tmp_path):
+    model, predictor = classifier
+    x = np.random.default_rng(5).uniform(size=(5, 16, 16, 3)).astype("float32")
+    np.savez(tmp_path / "f.npz", x=np.asfortranarray(x))
+    np.savez_compressed(tmp_path / "one.npz", image=x[0].astype(">f8"))
+    report = predict_files(predictor, [tmp_path / "f.npz", tmp_path / "one.npz"],
+                           tmp_path / "out.csv", batch_size=2, preprocess=False)
+    assert report.rows == 6 and report.failed == []
+    rows = read_csv(tmp_path / "out.csv")
+    assert [r["id"] for r in rows] == [f"f:{i}" for i in range(5)] + ["one:0"]
+    got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
+    np.testing.assert_allclose(got, model.predict(np.concatenate([x, x[:1]]), verbose=0),
+                               atol=1e-4)
