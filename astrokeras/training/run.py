@@ -171,28 +171,36 @@ def build_datasets(recipe, manifest):
             raise ConfigError(f"[data].{role} {domain!r} is not a domain of {directory}.",
                               domain, manifest["domains"])
     common = dict(batch_size=batch, seed=seed, augment_images=spec["augment"])
+    held_out = unknown >= 0
+    if held_out and (photoz or unknown >= len(manifest["classes"])):
+        raise ConfigError(f"[data].unknown_class {unknown} is not a class of {directory}.",
+                          unknown, f"-1 or a class index below {len(manifest['classes'])}"
+                          if not photoz else "-1 for a photo-z dataset")
+    if held_out:  # a class only the target holds: the source and the model never see it
+        counts = [c for i, c in enumerate(counts) if i != unknown]
+        num_classes -= 1
     if method in ("mmd", "dann", "coral", "universal"):
-        if method == "universal":
+        if held_out:
             source = _known_classes(data_lib.load(directory, spec["source"], "train",
                                                   shuffle=True, **common), unknown)
             target = data_lib.load(directory, spec["target"], "train", shuffle=True,
                                    **dict(common, seed=seed + 1)).map(lambda x, y: x)
             train = data_lib.pair_domains(source.batch(batch, drop_remainder=True), target)
-            counts = [c for i, c in enumerate(counts) if i != unknown]
-            num_classes -= 1
         else:
             train = data_lib.load_domain_adaptation(directory, spec["source"], spec["target"],
                                                     "train", **common)
         validation = data_lib.load(directory, spec["target"], "validation", batch_size=batch,
                                    seed=seed)
-        if method == "universal":
-            validation = _known_classes(validation, unknown).batch(batch)
     else:
         train = data_lib.load(directory, spec["source"], "train", **common)
+        if held_out:
+            train = _known_classes(train, unknown).batch(batch)
         validation = data_lib.load(directory, spec["target"] or spec["source"], "validation",
                                    batch_size=batch, seed=seed)
+    if held_out:
+        validation = _known_classes(validation, unknown).batch(batch)
     n_train = len(data_lib.split_ids(manifest["n"], manifest["seed"])["train"])
-    if method == "universal":
+    if held_out:
         known = 1.0 - manifest["counts"]["per_class"][manifest["classes"][unknown]] / manifest["n"]
         steps = int(n_train * known) // batch
     else:

@@ -67,3 +67,28 @@ def test_universal_da_holds_the_unknown_class_out_of_the_source(dataset, tmp_pat
     recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=2)
     result = run_recipe(recipe, verbose=0)
     assert result.classifier.output.shape[-1] == 2
+
+
+@pytest.mark.parametrize("method", ["mmd", "none"])
+def test_every_method_holds_the_unknown_class_out_of_the_source(dataset, tmp_path, method):
+    from astrokeras.training.run import build_datasets, ensure_dataset
+
+    recipe = _recipe(dataset, tmp_path, method, epochs=1, unknown_class=1)
+    manifest = ensure_dataset(recipe)
+    train, validation, num_classes, counts, steps = build_datasets(recipe, manifest)
+    assert num_classes == 2 and len(counts) == 2
+    labels = np.concatenate([batch[1].numpy() for batch in train.take(steps)])
+    assert set(labels) <= {0, 1}  # class 2 renumbered to 1, class 1 never seen
+    per_class = manifest["counts"]["per_class"]
+    assert counts == [per_class[manifest["classes"][0]], per_class[manifest["classes"][2]]]
+    val_labels = np.concatenate([y.numpy() for _, y in validation])
+    assert set(val_labels) <= {0, 1}
+
+
+def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
+    from astrokeras.errors import ConfigError
+    from astrokeras.training.run import build_datasets, ensure_dataset
+
+    recipe = _recipe(dataset, tmp_path, "mmd", epochs=1, unknown_class=3)
+    with pytest.raises(ConfigError, match=r"\[data\].unknown_class 3 is not a class"):
+        build_datasets(recipe, ensure_dataset(recipe))
