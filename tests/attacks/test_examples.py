@@ -7,7 +7,7 @@ import pytest
 
 
 @pytest.mark.parametrize("name", ["astrokeras.attacks.fgsm", "astrokeras.attacks.pgd",
-                                  "astrokeras.attacks.one_pixel",
+                                  "astrokeras.attacks.one_pixel", "astrokeras.attacks.incremental",
                                   "astrokeras.attacks.redshift_bins",
                                   "astrokeras.attacks.summarize"])
 def test_docstring_examples_run(name):
