@@ -39,7 +39,8 @@ def default_recipes(cache_dir="~/.cache/astrokeras", output="runs/default", n=DE
             "data": {"kind": "morphology", "directory": str(directory), "n": n, "size": size},
             "model": {"architecture": "convnet"},
             "method": method,
-            "optimizer": {"name": "adam", "learning_rate": 1e-3, "beta_1": 0.7, "beta_2": 0.8},
+            "optimizer": {"name": "adam", "learning_rate": 1e-3, "beta_1": 0.7, "beta_2": 0.8,
+                          "schedule": "cosine"},
             "training": {"epochs": epochs, "batch_size": 64},
         }, source="default recipe")
     return recipes

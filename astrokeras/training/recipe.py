@@ -47,7 +47,7 @@ ARCHITECTURES = ("convnet", "resnet18", "deepmerge", "inception_photoz", "simple
 DATA_KINDS = ("morphology", "deepmerge", "photoz")
 METHODS = ("none", "mmd", "dann", "coral", "universal", "fgsm", "pgd")
 OPTIMIZERS = ("adam", "adamw")
-SCHEDULES = ("constant", "one_cycle")
+SCHEDULES = ("constant", "one_cycle", "cosine")
 
 # section -> key -> (types, default, check or allowed values); REQUIRED marks no default.
 REQUIRED = object()

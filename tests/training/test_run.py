@@ -92,3 +92,20 @@ def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
     recipe = _recipe(dataset, tmp_path, "mmd", epochs=1, unknown_class=3)
     with pytest.raises(ConfigError, match=r"\[data\].unknown_class 3 is not a class"):
         build_datasets(recipe, ensure_dataset(recipe))
+
+
+@pytest.mark.parametrize("schedule, first, last", [
+    ("constant", 1e-3, 1e-3),
+    ("cosine", 1e-3, 1e-5),           # CosineDecay down to alpha = 1 % of the rate
+    ("one_cycle", 1e-3 / 25, 4e-9),   # warm-up from max/25, anneal to max/25/1e4
+])
+def test_optimizer_schedule_follows_the_recipe(dataset, tmp_path, schedule, first, last):
+    from astrokeras.training.run import _optimizer
+
+    recipe = _recipe(dataset, tmp_path)
+    recipe["optimizer"].update(schedule=schedule, learning_rate=1e-3)
+    optimizer = _optimizer(recipe, total_steps=100)
+    rate = optimizer.learning_rate if schedule == "constant" else optimizer._learning_rate
+    at = (lambda step: float(rate)) if schedule == "constant" else (lambda step: float(rate(step)))
+    assert at(0) == pytest.approx(first, rel=1e-4)
+    assert at(100) == pytest.approx(last, rel=1e-3)
