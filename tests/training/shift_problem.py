@@ -4,6 +4,13 @@ Feature 0 carries the class in both domains (noisy); feature 1 carries it cleanl
 only and is a constant offset in the target. A classifier trained on the source leans on
 feature 1 and fails on the target; a transfer loss that aligns the latent distributions makes
 the encoder drop feature 1.
+
+The classifier's hidden layer is ReLU, as in every astrokeras architecture. With tanh hidden
+units instead, DANN (though not MMD) ended in the merged state described in
+test_domain_adaptation_model.py in 4 of 8 seeds, and no setting of its schedule, domain
+classifier size or initialisation, weight or learning rate tried made it reliable; with ReLU it
+succeeds in 8 of 8 (measured with TF 2.21 on CPU; the tanh units were not saturated, so the
+reason is not that).
 """
 
 import numpy as np
@@ -26,7 +33,7 @@ def make_domains(n=1024, seed=0):
 def make_classifier(seed=0):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((2,), name="image")
-    x = keras.layers.Dense(32, activation="tanh")(inputs)
+    x = keras.layers.Dense(32, activation="relu")(inputs)
     latent = keras.layers.Dense(16, name="latent")(x)
     logits = keras.layers.Dense(2, name="logits")(latent)
     return keras.Model(inputs, keras.layers.Softmax(name="probabilities")(logits))

@@ -16,10 +16,15 @@ def _fit(method, domains, epochs=10, classifier_seed=0, learning_rate=1e-2, data
          **fit_kwargs):
     source, target = domains
     classifier = make_classifier(classifier_seed)
+    if callable(method) and not isinstance(method, keras.layers.Layer):
+        # A factory, called after make_classifier seeded Keras: the method's unseeded
+        # initialisers then draw the same weights whatever ran before.
+        method = method()
     model = DomainAdaptationModel(classifier, method)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    fit_kwargs.setdefault("validation_data", target)
     history = model.fit(paired(source, target, seed=data_seed), epochs=epochs, verbose=0,
-                        validation_data=target, **fit_kwargs)
+                        **fit_kwargs)
     accuracy = float((classifier.predict(target[0], verbose=0).argmax(1) == target[1]).mean())
     return model, history, accuracy
 
@@ -43,19 +48,17 @@ def test_mmd_raises_target_accuracy(domains, plain_result):
     assert history.history["source_accuracy"][-1] > 0.9
 
 
-def test_dann_raises_target_accuracy_in_most_runs(domains, plain_result):
-    # The adversarial game has a local optimum on this toy: the encoder can merge all target
-    # samples into the nearest source class cluster instead of dropping the shifted feature
-    # (MMD's kernel sees the mass imbalance and does not stop there). So the claim is about
-    # several of five seeded runs, not every run (3 of 5 succeed with TF 2.21 on CPU).
-    accuracies = []
-    for seed in range(5):
-        _, _, accuracy = _fit(DANN(weight=3.0, hidden=(32,), dropout=0.0), domains,
-                              classifier_seed=seed, learning_rate=3e-3, data_seed=seed)
-        accuracies.append(accuracy)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dann_raises_target_accuracy(domains, plain_result, seed):
+    # Every seeded run must succeed: a different classifier initialisation and data order each.
+    # Domain classifier sized for the 16-dimensional toy latent (the 1024 x 1024 default is
+    # made for the 256-dimensional latent of the image networks).
+    _, history, accuracy = _fit(lambda: DANN(weight=3.0, hidden=(32,), dropout=0.0), domains,
+                                classifier_seed=seed, learning_rate=3e-3, data_seed=seed,
+                                validation_data=None)
     _, _, plain_accuracy = plain_result
-    successes = sum(a > plain_accuracy + 0.3 for a in accuracies)
-    assert successes >= 2, (accuracies, plain_accuracy)
+    assert accuracy > plain_accuracy + 0.3, (seed, accuracy, plain_accuracy)
+    assert history.history["source_accuracy"][-1] > 0.9
 
 
 def test_history_reports_each_loss_and_accuracy(domains):
