@@ -15,7 +15,8 @@ Runtimes: Keras `model.predict(x, batch_size=256)` (the call users write), Keras
 `model.predict_on_batch` at batch 1, the SavedModel's `serving_default` signature
 (`tf.saved_model.load`), and ONNX Runtime (`InferenceSession.run`) with the CPU execution
 provider (default threads, and one thread without spin-waiting), plus the CUDA one when the
-installed onnxruntime has it. Weights are random: the
+installed onnxruntime has it, and astrokeras' own `OnnxPredictor.predict` (the session as
+`astrokeras.export` configures it, input checks included: what `astrokeras predict` runs). Weights are random: the
 cost of inference does not depend on their values. Thread pools are the libraries' defaults
 (one thread per core for both TensorFlow and ONNX Runtime). The ONNX Runtime batch-1 latency
 is measured twice: interleaved with the other runtimes in this process, and alone in a fresh
@@ -42,7 +43,7 @@ import onnxruntime as ort  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from astrokeras import models  # noqa: E402
-from astrokeras.export import to_onnx, to_saved_model  # noqa: E402
+from astrokeras.export import OnnxPredictor, to_onnx, to_saved_model  # noqa: E402
 
 BATCH = 256
 # Seconds of rest before each timed block, so that the thread pools of the runtime timed
@@ -171,7 +172,25 @@ def runtimes(model, onnx_path, saved_path, names):
             return session.run(["probabilities"], dict(zip(names, arrays)))[0]
 
         out[label] = (run, run)
+    predictor = OnnxPredictor(onnx_path, providers=["CPUExecutionProvider"])
+
+    def astrokeras_predictor(arrays):
+        return predictor.predict(arrays[0], ebv=arrays[1] if len(arrays) > 1 else None,
+                                 batch_size=BATCH)
+
+    out["OnnxPredictor"] = (astrokeras_predictor, astrokeras_predictor)
     return out
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main():
@@ -186,7 +205,10 @@ def main():
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
-    results = {"machine": {"cpu": platform.processor() or platform.machine(),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=os.path.dirname(os.path.abspath(__file__))).stdout
+    results = {"commit": commit.strip(),
+               "machine": {"cpu": _cpu_name(),
                            "cores": os.cpu_count(), "load_before": os.getloadavg(),
                            "tensorflow": tf.__version__, "keras": keras.__version__,
                            "onnxruntime": ort.__version__,
@@ -225,6 +247,12 @@ def main():
         print(f"{name:17s} ONNX Runtime CPU / Keras predict throughput per round: "
               f"{' '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f}x); "
               f"/ SavedModel: median {np.median(saved_ratios):.2f}x", flush=True)
+        for label in ("ORT CPU 1 thread", "OnnxPredictor"):
+            other = np.array(times["Keras predict"]) / np.array(times[label])
+            entry[f"{label} over keras throughput per round"] = other.tolist()
+            print(f"{name:17s} {label} / Keras predict throughput per round: "
+                  f"{' '.join(f'{r:.2f}' for r in other)} (median {np.median(other):.2f}x)",
+                  flush=True)
         for threads, label in ((0, "ONNX Runtime CPU"), (1, "ORT CPU 1 thread")):
             p50, p99 = isolated_onnx_latency(onnx_result.path, args.calls, threads)
             entry["runtimes"][label]["isolated_p50_ms"] = p50

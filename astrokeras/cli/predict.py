@@ -28,8 +28,8 @@ def predict(
     domain: Annotated[Optional[str], typer.Option(
         help="Domain of TFRecord datasets to read (default the first).")] = None,
     threads: Annotated[Optional[int], typer.Option(
-        help="ONNX Runtime intra-op threads (default one per core); with --threads 1 idle "
-             "threads do not spin, steadier on a shared machine.")] = None,
+        help="ONNX Runtime intra-op threads (default one per core; idle threads do not "
+             "spin-wait; --threads 1 is the steadiest on a shared machine).")] = None,
     provider: Annotated[Optional[List[str]], typer.Option(
         help="ONNX Runtime execution provider (repeat for a preference order); default "
              "CUDA when available, else CPU.")] = None,
@@ -43,8 +43,7 @@ def predict(
     from astrokeras.export import OnnxPredictor, predict_files
 
     try:
-        predictor = OnnxPredictor(model_path, providers=provider or None, threads=threads,
-                                  spinning=threads != 1)
+        predictor = OnnxPredictor(model_path, providers=provider or None, threads=threads)
         with _Progress() as progress:
             report = predict_files(predictor, inputs, out, batch_size=batch_size,
                                    preprocess=preprocess, domain=domain,

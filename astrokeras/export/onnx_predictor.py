@@ -29,9 +29,13 @@ class OnnxPredictor:
             `["CUDAExecutionProvider", "CPUExecutionProvider"]` when CUDA is available, else
             `["CPUExecutionProvider"]`.
         threads: intra-op threads of the session; default ONNX Runtime's (one per core).
-        spinning: let idle intra-op threads spin-wait for work (ONNX Runtime's default,
-            lowest latency on an idle machine). On a busy or shared machine `threads=1,
-            spinning=False` gives a much steadier batch-1 latency (benchmarks/RESULTS.md).
+        spinning: let idle intra-op threads spin-wait for work (ONNX Runtime's own default).
+            Off by default here: survey pipelines share their nodes, and on a shared CPU
+            spin-waiting threads burn cycles the neighbours (and the other thread) need.
+            Measured on 2 shared cores (benchmarks/RESULTS.md, Serving): no spinning gave
+            equal or higher batch-256 throughput with less CPU time per image, and
+            `threads=1` without spinning the steadiest batch-1 latency. Set True on a
+            dedicated, idle machine when the last fraction of a millisecond matters.
 
     Example:
 
@@ -45,7 +49,7 @@ class OnnxPredictor:
     (5, 3)
     """
 
-    def __init__(self, path, providers=None, threads=None, spinning=True):
+    def __init__(self, path, providers=None, threads=None, spinning=False):
         import onnxruntime as ort
 
         if not isinstance(path, (str, os.PathLike)):

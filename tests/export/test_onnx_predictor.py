@@ -123,6 +123,13 @@ def test_single_thread_without_spinning_predicts_the_same(classifier):
     steady = OnnxPredictor(predictor.path, threads=1, spinning=False)
     x = random_inputs(model, 3)[0]
     np.testing.assert_allclose(steady.predict(x), predictor.predict(x), atol=1e-6)
+    spinning = OnnxPredictor(predictor.path, spinning=True)
+    np.testing.assert_allclose(spinning.predict(x), predictor.predict(x), atol=1e-6)
+    entry = "session.intra_op.allow_spinning"
+    # Idle threads do not spin-wait by default (shared survey nodes); True restores ORT's way.
+    assert predictor._session.get_session_options().get_session_config_entry(entry) == "0"
+    with pytest.raises(Exception, match=entry):  # ORT's default: the entry is not set
+        spinning._session.get_session_options().get_session_config_entry(entry)
     with pytest.raises(InvalidArgumentError, match="`spinning` must be a bool"):
         OnnxPredictor(predictor.path, spinning="no")
     with pytest.raises(InvalidArgumentError, match="`threads`"):
