@@ -16,8 +16,8 @@ Runtimes: Keras `model.predict(x, batch_size=256)` (the call users write), Keras
 (`tf.saved_model.load`), and ONNX Runtime (`InferenceSession.run`) with the CPU execution
 provider (default threads, and one thread without spin-waiting), plus the CUDA one when the
 installed onnxruntime has it, and astrokeras' own `OnnxPredictor.predict` (the session as
-`astrokeras.export` configures it, input checks included: what `astrokeras predict` runs). Weights are random: the
-cost of inference does not depend on their values. Thread pools are the libraries' defaults
+`astrokeras.export` configures it, input checks included: what `astrokeras predict` runs).
+Weights are random: the cost of inference does not depend on their values. Thread pools are the libraries' defaults
 (one thread per core for both TensorFlow and ONNX Runtime). The ONNX Runtime batch-1 latency
 is measured twice: interleaved with the other runtimes in this process, and alone in a fresh
 process that imports only onnxruntime and numpy, as a pipeline serving the model would run.
