@@ -135,7 +135,7 @@ class AdversarialTrainingModel(keras.Model):
 
             def loss_of_image(candidate):
                 probabilities = self.model(self._with_image(sub_x, candidate), training=False)
-                return keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+                return _cross_entropy(labels, probabilities)
 
             return self.attack.perturb(loss_of_image, sub_image)
 
@@ -201,6 +201,17 @@ class AdversarialTrainingModel(keras.Model):
         config["model"] = keras.saving.deserialize_keras_object(config["model"])
         config["attack"] = keras.saving.deserialize_keras_object(config["attack"])
         return cls(**config)
+
+
+def _cross_entropy(labels, probabilities):
+    """-log p[label] in float32, without Keras' clipping of p to [1e-7, 1 - 1e-7].
+
+    The clip has no gradient: an image classified with p > 1 - 1e-7 (common for a trained
+    model, more so in float16) would not be attacked at all.
+    """
+    probabilities = ops.cast(probabilities, "float32")
+    chosen = ops.take_along_axis(probabilities, ops.cast(labels, "int32")[:, None], axis=1)
+    return -ops.log(ops.maximum(chosen[:, 0], 1e-30))
 
 
 def _input_layer_names(model):

@@ -94,7 +94,16 @@ class PGD:
         for _ in range(self.steps):
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                loss = tf.reduce_sum(loss_of_image(x))
+                per_image = tf.cast(loss_of_image(x), "float32")
+                # Each image's loss divided by its own value (held constant): the same ascent
+                # direction per image (sign and L2 steps ignore a positive factor per image),
+                # but gradients of order 1. Under a mixed-precision policy the raw gradient of
+                # a confidently classified image underflows in the float16 layers and FGSM
+                # would leave most of its pixels unchanged. The floor 1e-7 keeps the factor
+                # bounded where the cross-entropy rounds to 0 (its gradient at the logits,
+                # p - y, is then below about 2e-7), so nothing overflows float16.
+                loss = tf.reduce_sum(per_image / tf.stop_gradient(
+                    tf.maximum(per_image, 1e-7)))
             grad = tape.gradient(loss, x)
             x = x + tf.reshape(step, (-1, 1, 1, 1)) * step_direction(grad, self.norm)
             x = self._clip(x)

@@ -15,6 +15,11 @@ class TransferMethod(keras.layers.Layer):
     Methods that also need the target predictions and source labels (`UniversalDA`) set
     `uses_predictions = True` and accept `target_probabilities` and `source_labels`.
 
+    A transfer loss is computed in float32 even under a mixed-precision policy (float16
+    latents are cast to float32 on the way in, and a method's own layers, such as DANN's
+    domain classifier, compute in float32): kernel sums, covariances and the domain
+    classifier's logits lose too much in float16. Pass `dtype` to choose otherwise.
+
     Args:
         weight: float >= 0, the factor of the transfer loss in the total loss.
         **kwargs: base layer arguments.
@@ -23,6 +28,7 @@ class TransferMethod(keras.layers.Layer):
     uses_predictions = False
 
     def __init__(self, weight=1.0, **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         try:
             weight = float(weight)

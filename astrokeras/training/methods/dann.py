@@ -51,16 +51,21 @@ class DANN(TransferMethod):
         self.hidden = hidden
         self.dropout = float(dropout)
         self.schedule = schedule
-        self.reversal = GradientReversal(1.0 if schedule == "constant" else 0.0, name="reversal")
+        # The domain classifier computes in the method's dtype (float32 by default, also under
+        # a mixed-precision policy; see TransferMethod).
+        policy = self.dtype_policy
+        self.reversal = GradientReversal(1.0 if schedule == "constant" else 0.0, name="reversal",
+                                         dtype=policy)
         self.classifier_layers = []
         for index, width in enumerate(hidden):
             self.classifier_layers.append(layers.Dense(
-                width, activation="relu", name=f"domain_dense{index + 1}",
+                width, activation="relu", name=f"domain_dense{index + 1}", dtype=policy,
                 kernel_initializer=keras.initializers.RandomNormal(stddev=0.01)))
-            self.classifier_layers.append(layers.Dropout(self.dropout,
-                                                         name=f"domain_dropout{index + 1}"))
+            self.classifier_layers.append(layers.Dropout(
+                self.dropout, name=f"domain_dropout{index + 1}", dtype=policy))
         self.domain_logit = layers.Dense(
-            1, name="domain_logit", kernel_initializer=keras.initializers.RandomNormal(stddev=0.3))
+            1, name="domain_logit", dtype=policy,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.3))
 
     def build(self, latent_shape):
         shape = tuple(latent_shape)
@@ -73,13 +78,14 @@ class DANN(TransferMethod):
 
     def domain_logits(self, latent, training=None):
         """Domain logits (source > 0) of latent embeddings, through the reversal layer."""
-        x = self.reversal(latent)
+        x = self.reversal(ops.cast(latent, self.compute_dtype))
         for layer in self.classifier_layers:
             x = layer(x, training=training)
         return ops.squeeze(self.domain_logit(x), axis=-1)
 
     def call(self, source_latent, target_latent, training=None):
-        joint = ops.concatenate([source_latent, target_latent], axis=0)
+        joint = ops.concatenate([ops.cast(source_latent, self.compute_dtype),
+                                 ops.cast(target_latent, self.compute_dtype)], axis=0)
         logits = ops.cast(self.domain_logits(joint, training=training), "float32")
         labels = ops.concatenate([
             ops.ones((ops.shape(source_latent)[0],), "float32"),
