@@ -221,6 +221,79 @@ def pixel_attack(model, x, y, n_art, args, max_iter, n_full=0):
     }
 
 
+def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
+    """Where astrokeras' and ART's PGD L2 images part, step by step (same loss object for both).
+
+    For every step k it prints: the largest difference between the two trajectories after k
+    steps; the difference one step makes when both start from ART's image after k - 1 steps
+    (astrokeras' compiled step against ART's step); the relative difference of the two
+    gradients at that image, of the L2-normalised steps, and of the projections; and how many
+    images differ by more than 1e-5.
+    """
+    import tensorflow as tf
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    from astrokeras.attacks import _gradient, _inputs
+    from astrokeras.perturbations import project_to_ball, step_direction
+
+    n = len(x)
+    clf = art_classifier(model, x.shape[1])
+    art = ProjectedGradientDescent(clf, norm=2, eps=eps, eps_step=step, max_iter=1,
+                                   num_random_init=0, batch_size=n, verbose=False)._attack
+    loss = keras.losses.CategoricalCrossentropy()  # ART's loss object, for both
+    onehot = tf.constant(np.eye(3, dtype=np.float32)[y])
+    x0 = tf.constant(x)
+    inputs = _inputs.ModelInputs(model, x)
+    ours = _gradient._compiled(model, loss, loss, inputs)
+    eps_t, step_t = tf.fill((n,), eps), tf.fill((n,), step)
+    low, high = tf.zeros(x.shape[1:]), tf.ones(x.shape[1:])
+
+    def ours_step(start):
+        return ours(x0, start, {}, onehot, eps_t, step_t, tf.constant(1), low, high, 2, False,
+                    True)
+
+    @tf.function
+    def ours_gradient(image):  # astrokeras' gradient, compiled as in its attack loop
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            value = tf.reduce_sum(loss(onehot, model(image, training=False)))
+        return tape.gradient(value, image)
+
+    def rel(a, b):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+
+    print(f"\nPGD L2 step by step (eps {eps}, step {step}, {n} images, no random start, loss "
+          "CategoricalCrossentropy for both)")
+    print(f"{'k':>3} {'trajectory max|d|':>18} {'images >1e-5':>13} {'one step max|d|':>16} "
+          f"{'grad rel':>9} {'eager grad rel':>15} {'direction rel':>14} {'projection rel':>15}")
+    x_art = x0
+    x_ours = x0
+    for k in range(1, steps + 1):
+        g_art = clf.loss_gradient(x_art, onehot)
+        g_ours = ours_gradient(x_art)
+        with tf.GradientTape() as tape:  # the same computation run eagerly, as ART runs it
+            tape.watch(x_art)
+            value = tf.reduce_sum(loss(onehot, model(x_art, training=False)))
+        g_eager = tape.gradient(value, x_art)
+        d_art = art._compute_perturbation(x_art, onehot, None)
+        d_ours = step_direction(g_art, 2)  # astrokeras' normalisation of ART's gradient
+        moved = tf.clip_by_value(x_art + step * d_art, 0.0, 1.0)
+        p_art = art._projection(moved - x0, eps, 2)
+        p_ours = project_to_ball(moved - x0, eps_t, 2)
+        one = ours_step(x_art)
+        x_art_next = art._compute_tf(x_art, x0, onehot, None, eps, step, None, False)
+        x_ours = ours_step(x_ours)
+        x_art = x_art_next
+        diff = np.abs(np.asarray(x_ours) - np.asarray(x_art))
+        per_image = diff.reshape(n, -1).max(axis=1)
+        print(f"{k:>3} {diff.max():>18.2e} {int(np.sum(per_image > 1e-5)):>13} "
+              f"{np.abs(np.asarray(one) - np.asarray(x_art)).max():>16.2e} "
+              f"{rel(g_ours, g_art):>9.1e} {rel(g_eager, g_art):>15.1e} "
+              f"{rel(d_ours, d_art):>14.1e} {rel(p_ours, p_art):>15.1e}")
+    return x_ours, x_art
+
+
 def report_gradient(title, rows):
     print(f"\n{title}")
     print("(* astrokeras given ART's batch-mean loss object instead of its per-image sum)")
@@ -269,7 +342,10 @@ def main():
                         help="images for astrokeras' whole-image evaluation (reference)")
     parser.add_argument("--popsize", type=int, default=400)
     parser.add_argument("--max-iter", type=int, default=80, help="the paper's generations")
-    parser.add_argument("--only", choices=("all", "gradient", "pixel"), default="all")
+    parser.add_argument("--only", choices=("all", "gradient", "pixel", "tiny", "pgd-trace"),
+                        default="all")
+    parser.add_argument("--tiny-art-images", type=int, default=150,
+                        help="tiny-ConvNet images also attacked by ART's PixelAttack")
     parser.add_argument("--pgd-steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=2, help="timing repeats (best kept)")
     parser.add_argument("--epochs", type=int, default=3)
@@ -289,6 +365,10 @@ def main():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
 
+    if args.only == "tiny":
+        print(f"load average at start: {open('/proc/loadavg').read().strip()}")
+        tiny_models(args, rng)
+        return
     model, which = paper_convnet(100)
     start = time.perf_counter()
     trained(model, 100, 1200 if not args.quick else 200, args.epochs, rng)
@@ -298,6 +378,9 @@ def main():
           f"{time.perf_counter() - start:.0f} s")
     print(f"load average at start: {open('/proc/loadavg').read().strip()}")
     x, y = x_all[:args.images], y_all[:args.images]
+    if args.only == "pgd-trace":
+        pgd_l2_trace(model, x, y, args.pgd_steps)
+        return
     if args.only in ("all", "gradient"):
         warm = (x[::-1], y[::-1])  # same batch size, other order: traces the tf.functions
         report_gradient("FGSM / PGD on the ConvNet (same images, no random start)",
@@ -314,14 +397,19 @@ def main():
         report_pixel("One-pixel attack on the ConvNet at the paper's budget", paper,
                      args.max_iter, args.popsize)
         print(f"  load average: {open('/proc/loadavg').read().strip()}")
-    if args.only != "all":
-        return
+    if args.only == "all":
+        tiny_models(args, rng)
 
+
+def tiny_models(args, rng):
+    """The one-pixel attack on the tiny 32 x 32 ConvNet, which one pixel can flip."""
     tiny = trained(tiny_convnet(32), 32, 1200 if not args.quick else 200, args.epochs, rng)
     tx, ty = correct_images(tiny, 32, 150 if not args.quick else 8, rng)
-    tiny_pixel = pixel_attack(tiny, tx, ty, 2 if args.quick else 40, args, 10)
+    tiny_pixel = pixel_attack(tiny, tx, ty, 2 if args.quick else min(args.tiny_art_images, 150),
+                              args, 10, n_full=args.full_pixel_images)
     report_pixel("One-pixel attack on the tiny 32x32 ConvNet (ART's reference setting)",
                  tiny_pixel, 10, args.popsize)
+    print(f"  load average: {open('/proc/loadavg').read().strip()}")
     if not args.quick:
         from art.attacks.evasion import PixelAttack
 
