@@ -191,6 +191,11 @@ def pixel_attack(model, x, y, n_art, args, max_iter, n_full=0):
         cold, _ = timed(lambda: one_pixel(model, x[::-1], y[::-1], **options))
         ours_t, ours = timed(lambda: one_pixel(model, x, y, **options))
         same_t, same = timed(lambda: one_pixel(model, x[:n_art], y[:n_art], **options))
+    best_t = best = None
+    if args.best1:  # DE/best/1 with dithered F, the search ART's SciPy DE runs
+        best_options = dict(options, strategy="best1", mutation=(0.5, 1.0))
+        one_pixel(model, x[::-1], y[::-1], **best_options)
+        best_t, best = timed(lambda: one_pixel(model, x, y, **best_options))
     full_t = full = None
     if n_full:
         one_pixel(model, x[:1], y[:1], incremental=False, **dict(options, max_iter=1))
@@ -218,6 +223,9 @@ def pixel_attack(model, x, y, n_art, args, max_iter, n_full=0):
         "full_eval": float(np.mean(full.evaluations)) if full is not None else None,
         "full_success": full.success_rate if full is not None else None,
         "ours_all_eval": float(np.mean(ours.evaluations)),
+        "best_t": best_t, "best_succeeded": int(best.success.sum()) if best else None,
+        "best_same": int(best.success[:n_art].sum()) if best else None,
+        "best_generations": best.summary()["median_generations"] if best else None,
     }
 
 
@@ -318,6 +326,11 @@ def report_pixel(title, r, max_iter, popsize):
           f"{r['art_max_changed']} pixel changed)")
     print(f"  ART/astrokeras time: {r['ratio']:.1f}x on the same images; "
           f"{r['ratio_per_image']:.1f}x per image against the {r['n_all']}-image batch")
+    if r["best_t"] is not None:
+        print(f"  astrokeras strategy='best1', mutation=(0.5, 1), {r['n_all']} images: "
+              f"{r['best_t']:.1f} s, success {r['best_succeeded']}/{r['n_all']} "
+              f"({r['best_same']}/{r['n_art']} on ART's images), median generations "
+              f"{r['best_generations']}")
     if r["n_full"]:
         per_image = r["full_t"] / r["n_full"]
         print(f"  astrokeras whole-image evaluation (incremental=False), {r['n_full']} images: "
@@ -344,6 +357,8 @@ def main():
     parser.add_argument("--max-iter", type=int, default=80, help="the paper's generations")
     parser.add_argument("--only", choices=("all", "gradient", "pixel", "tiny", "pgd-trace"),
                         default="all")
+    parser.add_argument("--best1", action="store_true",
+                        help="also run astrokeras' one-pixel attack with strategy='best1'")
     parser.add_argument("--tiny-art-images", type=int, default=150,
                         help="tiny-ConvNet images also attacked by ART's PixelAttack")
     parser.add_argument("--pgd-steps", type=int, default=20)

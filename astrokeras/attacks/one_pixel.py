@@ -29,14 +29,14 @@ _CACHE = weakref.WeakKeyDictionary()
 
 def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=80,
               mutation=0.5, crossover=1.0, bounds=None, seed=None, batch_size=None,
-              callback=None, incremental=None):
+              callback=None, incremental=None, strategy="rand1"):
     """Change `pixels` pixels per image to flip the model's decision, by differential evolution.
 
     The attack of Su et al. 2019 as used by Ciprijanovic et al. 2022 on the morphology
     classifiers: each candidate is `(row, column, one value per band)` for each changed pixel;
     a population of `popsize` candidates per image evolves by DE/rand/1 (mutant
     `a + F (b - c)` from three distinct other members, binomial crossover with rate
-    `crossover`, greedy selection) to minimise the probability of the true class (untargeted)
+    `crossover`, greedy selection; `strategy="best1"` mutates around the best member instead) to minimise the probability of the true class (untargeted)
     or `1 - p(target)` (targeted), for at most `max_iter` generations.
 
     Vectorised: every generation scores the whole population of every image still under attack
@@ -69,7 +69,8 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
         pixels: number of pixels changed per image.
         popsize: population size per image (400 in Su et al. 2019); `>= 4`.
         max_iter: maximum number of generations after the initial one (80 in the paper).
-        mutation: the DE differential weight F, in (0, 2].
+        mutation: the DE differential weight F, in (0, 2]; or a `(low, high)` pair to draw F
+            uniformly in that range once per generation ("dithering", as SciPy's DE).
         crossover: the crossover rate CR, in [0, 1]; `1.0` takes the whole mutant (Su et al.).
         bounds: `(low, high)` range of the new pixel values, scalars or one per band; `None`
             takes the per-band range of `x`.
@@ -78,6 +79,10 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
             (128 MiB of working memory per call for the incremental evaluation).
         callback: optional `callback(generation, succeeded)` called after every generation with
             the number of images succeeded so far (for progress bars).
+        strategy: `"rand1"`, DE/rand/1 (Su et al. 2019: mutant `a + F (b - c)`), or
+            `"best1"`, DE/best/1 (mutant `best + F (b - c)` around the image's best candidate,
+            SciPy's default and what IBM ART's PixelAttack uses), which converges faster and
+            explores less.
         incremental: `None` uses the incremental evaluation where the model allows it (and
             its check passes), `True` requires it (an error says why a model does not allow
             it), `False` always evaluates whole images.
@@ -104,9 +109,14 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
                                    f"1 <= pixels <= {height * width}")
     popsize = check_positive_int("popsize", popsize, minimum=4)
     max_iter = check_positive_int("max_iter", max_iter, minimum=0)
-    if not isinstance(mutation, (int, float, np.floating)) or not 0 < mutation <= 2:
+    weights = mutation if isinstance(mutation, (tuple, list)) else (mutation,)
+    if len(weights) not in (1, 2) or not all(
+            isinstance(w, (int, float, np.floating)) and not isinstance(w, bool) and 0 < w <= 2
+            for w in weights) or weights[0] > weights[-1]:
         raise InvalidArgumentError("`mutation` (the DE weight F) is out of range.", mutation,
-                                   "0 < mutation <= 2")
+                                   "0 < F <= 2, or a pair 0 < low <= high <= 2")
+    if strategy not in ("rand1", "best1"):
+        raise InvalidArgumentError("Unknown `strategy`.", strategy, '"rand1" or "best1"')
     if not isinstance(crossover, (int, float, np.floating)) or not 0 <= crossover <= 1:
         raise InvalidArgumentError("`crossover` (the DE rate CR) is out of range.", crossover,
                                    "0 <= crossover <= 1")
@@ -201,7 +211,11 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
         if active.size == 0:
             break
         parents = population[active]
-        trial = _mutate(rng, parents, mutation, crossover, lower, upper)
+        weight = rng.uniform(*mutation) if isinstance(mutation, (tuple, list)) else mutation
+        base = None
+        if strategy == "best1":
+            base = parents[np.arange(len(active)), np.argmin(fitness[active], axis=1)]
+        trial = _mutate(rng, parents, weight, crossover, lower, upper, base)
         trial_fitness, trial_won = score(active, trial)
         evaluations[active] += popsize
         _record(active, trial, trial_fitness, trial_won, generation, best, success, generations)
@@ -267,18 +281,24 @@ def _others(rng, popsize, excluded):
     return draw
 
 
-def _mutate(rng, parents, mutation, crossover, lower, upper):
-    """DE/rand/1 with binomial crossover for a population `(m, popsize, dims)`."""
+def _mutate(rng, parents, mutation, crossover, lower, upper, base=None):
+    """DE/rand/1 (or DE/best/1 around `base` `(m, dims)`) with binomial crossover.
+
+    For a population `(m, popsize, dims)`.
+    """
     m, popsize, dims = parents.shape
     own = np.broadcast_to(np.arange(popsize), (m, popsize))
     r1 = _others(rng, popsize, own[None])
     r2 = _others(rng, popsize, np.stack([own, r1]))
-    r3 = _others(rng, popsize, np.stack([own, r1, r2]))
 
     def pick(index):
         return np.take_along_axis(parents, index[..., None], axis=1)
 
-    trial = pick(r1) + mutation * (pick(r2) - pick(r3))
+    if base is None:
+        r3 = _others(rng, popsize, np.stack([own, r1, r2]))
+        trial = pick(r1) + mutation * (pick(r2) - pick(r3))
+    else:
+        trial = base[:, None, :] + mutation * (pick(r1) - pick(r2))
     if crossover < 1.0:
         keep = rng.uniform(size=parents.shape) >= crossover
         forced = rng.integers(0, dims, size=(m, popsize))

@@ -161,6 +161,8 @@ def test_photoz_one_pixel_passes_ebv_through():
         ({"pixels": 37}, "pixels"),
         ({"mutation": 0.0}, "mutation"),
         ({"crossover": 1.5}, "crossover"),
+        ({"mutation": (1.0, 0.5)}, "mutation"),
+        ({"strategy": "best2"}, "strategy"),
         ({"bounds": (1.0, 0.0)}, "bounds"),
         ({"target": 5}, "target"),
         ({"y": np.zeros(3, int)}, "batch size"),
@@ -174,3 +176,12 @@ def test_bad_arguments_raise_before_any_model_call(kwargs, match):
     with pytest.raises(InvalidArgumentError, match=match):
         one_pixel(model, np.zeros((2, *SHAPE), np.float32), y, **kwargs)
     assert int(counter.calls.numpy()) == 0
+
+
+def test_best1_strategy_with_dithering_flips_the_sensitive_pixel():
+    model = pixel_model([(2, 3)])
+    x = np.zeros((3, *SHAPE), np.float32)
+    result = one_pixel(model, x, np.zeros(3, int), popsize=30, max_iter=30, bounds=(0.0, 1.0),
+                       seed=2, strategy="best1", mutation=(0.5, 1.0))
+    assert result.success.all()
+    np.testing.assert_array_equal(result.pixels[:, 0], np.tile([2, 3], (3, 1)))
