@@ -359,6 +359,10 @@ def main():
                         default="all")
     parser.add_argument("--best1", action="store_true",
                         help="also run astrokeras' one-pixel attack with strategy='best1'")
+    parser.add_argument("--seeds", type=int, default=0,
+                        help="tiny model: astrokeras' success over this many seeds")
+    parser.add_argument("--skip-art", action="store_true",
+                        help="with --seeds: stop after the seeds (no ART run)")
     parser.add_argument("--tiny-art-images", type=int, default=150,
                         help="tiny-ConvNet images also attacked by ART's PixelAttack")
     parser.add_argument("--pgd-steps", type=int, default=20)
@@ -420,6 +424,20 @@ def tiny_models(args, rng):
     """The one-pixel attack on the tiny 32 x 32 ConvNet, which one pixel can flip."""
     tiny = trained(tiny_convnet(32), 32, 1200 if not args.quick else 200, args.epochs, rng)
     tx, ty = correct_images(tiny, 32, 150 if not args.quick else 8, rng)
+    if args.seeds:
+        # Success of astrokeras' search over several seeds (ART's, seeded by NumPy's global
+        # state, is not repeated: 5 minutes per run here).
+        print(f"\nOne-pixel attack on the tiny 32x32 ConvNet, {len(tx)} images, 10 generations, "
+              f"astrokeras seeds 0..{args.seeds - 1}")
+        for strategy, mutation in (("rand1", 0.5), ("best1", (0.5, 1.0))):
+            counts = [int(one_pixel(tiny, tx, ty, popsize=args.popsize, max_iter=10,
+                                    bounds=(0.0, 1.0), seed=seed, strategy=strategy,
+                                    mutation=mutation).success.sum())
+                      for seed in range(args.seeds)]
+            print(f"  strategy={strategy!r}, mutation={mutation}: successes {counts} "
+                  f"(mean {np.mean(counts):.1f} of {len(tx)})")
+        if args.skip_art:
+            return
     tiny_pixel = pixel_attack(tiny, tx, ty, 2 if args.quick else min(args.tiny_art_images, 150),
                               args, 10, n_full=args.full_pixel_images)
     report_pixel("One-pixel attack on the tiny 32x32 ConvNet (ART's reference setting)",
