@@ -187,3 +187,21 @@ def test_failed_check_falls_back_to_whole_images(monkeypatch):
     np.testing.assert_array_equal(result.pixels, full.pixels)
     with pytest.raises(InvalidArgumentError, match="failed its check"):
         one_pixel(model, x, incremental=True, **kwargs)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("conv", [dict(kernel_size=3, dilation_rate=2),
+                                  dict(kernel_size=4, strides=2),
+                                  dict(kernel_size=(2, 5), strides=(3, 1)),
+                                  dict(kernel_size=1)])
+def test_first_convolution_shapes_match(padding, conv):
+    """The first convolution sees one pixel and is updated by the kernel times its change."""
+    keras.utils.set_random_seed(0)
+    shape = (17, 14, 2)
+    model = keras.Sequential([keras.Input(shape), L.Conv2D(3, padding=padding,
+                                                          activation="relu", **conv),
+                              L.MaxPooling2D(3, strides=2, padding=padding),
+                              L.Conv2D(2, 2, strides=2, padding=padding), L.Flatten(),
+                              L.Dense(3)])
+    error, moved = compare(randomise(model), shape)
+    assert moved.max() > 1e-2 and error < 1e-5
