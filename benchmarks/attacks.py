@@ -411,11 +411,12 @@ def main():
         report_pixel(f"One-pixel attack on the ConvNet, {len(px)} images", pixel,
                      args.pixel_max_iter, args.popsize)
         print(f"  load average: {open('/proc/loadavg').read().strip()}")
-        paper = pixel_attack(model, px[:args.paper_images], py[:args.paper_images],
-                             args.paper_images, args, args.max_iter)
-        report_pixel("One-pixel attack on the ConvNet at the paper's budget", paper,
-                     args.max_iter, args.popsize)
-        print(f"  load average: {open('/proc/loadavg').read().strip()}")
+        if args.paper_images:
+            paper = pixel_attack(model, px[:args.paper_images], py[:args.paper_images],
+                                 args.paper_images, args, args.max_iter)
+            report_pixel("One-pixel attack on the ConvNet at the paper's budget", paper,
+                         args.max_iter, args.popsize)
+            print(f"  load average: {open('/proc/loadavg').read().strip()}")
     if args.only == "all":
         tiny_models(args, rng)
 
