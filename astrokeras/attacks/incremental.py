@@ -16,13 +16,14 @@ Supported layers before the `Flatten`: `Conv2D` (any kernel, padding, strides an
 `BatchNormalization` (inference), `ReLU`, `LeakyReLU`, `ELU`, `Activation`, `Rescaling`,
 `Identity`, `PReLU` shared over rows and columns, and the dropout and noise layers (identity in
 inference). Any other layer, a branch or skip connection (ResNet), several inputs, or more than
-one changed pixel: `IncrementalModel.supports` says why not, and `one_pixel` evaluates whole
-images instead.
+one changed pixel: `supports` says why not, and `one_pixel` evaluates whole images instead.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from astrokeras.errors import InvalidArgumentError
 
 # Layers that act on each position separately (with per-channel parameters at most).
 _POINTWISE = (keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.LeakyReLU,
@@ -37,7 +38,7 @@ _IDENTITY_IN_HEAD = (keras.layers.Dropout, keras.layers.GaussianNoise,
 _WINDOWED = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
 
 
-class Unsupported(Exception):
+class Unsupported(InvalidArgumentError):
     """The model has a layer or a structure the incremental evaluation does not handle."""
 
 
@@ -55,12 +56,13 @@ def _chain(model):
     previous = inputs[0]
     for layer in layers:
         try:
-            if layer.input is not previous:
-                raise Unsupported(f"layer {layer.name!r} does not take the previous layer's "
-                                  "output (a branch or skip connection)")
-            previous = layer.output
+            taken, given = layer.input, layer.output
         except (AttributeError, ValueError):
             raise Unsupported(f"layer {layer.name!r} has no single input") from None
+        if taken is not previous:
+            raise Unsupported(f"layer {layer.name!r} does not take the previous layer's "
+                              "output (a branch or skip connection)")
+        previous = given
     if previous is not outputs[0]:
         raise Unsupported("the last layer's output is not the model output")
     return layers
