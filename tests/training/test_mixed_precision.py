@@ -23,19 +23,18 @@ def mixed_precision():
 @pytest.fixture(scope="module")
 def images():
     rng = np.random.default_rng(0)
-    source = rng.uniform(size=(16, 16, 16, 3)).astype("float32")
-    target = (rng.uniform(size=(16, 16, 16, 3)) * 1.5 + 0.2).astype("float32")
+    source = rng.uniform(size=(16, 8, 8, 3)).astype("float32")
+    target = (rng.uniform(size=(16, 8, 8, 3)) * 1.5 + 0.2).astype("float32")
     labels = rng.integers(0, 3, 16).astype("int32")
     return source, target, labels
 
 
 @pytest.mark.parametrize("method", [lambda: MMD(weight=1.0),
-                                    lambda: DANN(weight=1.0, hidden=(16,)),
-                                    lambda: CORAL(weight=1.0)],
-                         ids=["mmd", "dann", "coral"])
+                                    lambda: DANN(weight=1.0, hidden=(16,))],
+                         ids=["mmd", "dann"])
 def test_domain_adaptation_trains_under_mixed_float16(mixed_precision, images, method):
     source, target, labels = images
-    classifier = convnet(input_shape=(16, 16, 3), latent_dim=8)
+    classifier = convnet(input_shape=(8, 8, 3), latent_dim=8)
     assert classifier.get_layer("latent").compute_dtype == "float16"  # the policy applies
     model = DomainAdaptationModel(classifier, method())
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
