@@ -115,7 +115,7 @@ def inception_photoz(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
     x = layers.Dense(1096, activation="relu", name="fc0", **conv_init())(x)
     x = layers.Dense(1096, activation="relu", name="latent", **conv_init())(x)
     x = layers.Dense(num_bins, name="logits", **conv_init())(x)
-    outputs = layers.Softmax(name="probabilities")(x)
+    outputs = layers.Softmax(name="probabilities", dtype="float32")(x)
     return keras.Model(inputs=inputs, outputs=outputs, name=name)
 
 

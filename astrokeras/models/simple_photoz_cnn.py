@@ -107,5 +107,5 @@ def simple_photoz_cnn(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
         inputs = [image, ebv]
     x = layers.Dense(1024, activation="relu", name="latent", **init())(x)
     x = layers.Dense(num_bins, name="logits", **init())(x)
-    outputs = layers.Softmax(name="probabilities")(x)
+    outputs = layers.Softmax(name="probabilities", dtype="float32")(x)
     return keras.Model(inputs=inputs, outputs=outputs, name=name)
