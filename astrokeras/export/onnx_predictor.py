@@ -32,10 +32,11 @@ class OnnxPredictor:
         spinning: let idle intra-op threads spin-wait for work (ONNX Runtime's own default).
             Off by default here: survey pipelines share their nodes, and on a shared CPU
             spin-waiting threads burn cycles the neighbours (and the other thread) need.
-            Measured on 2 shared cores (benchmarks/RESULTS.md, Serving): no spinning gave
-            equal or higher batch-256 throughput with less CPU time per image, and
-            `threads=1` without spinning the steadiest batch-1 latency. Set True on a
-            dedicated, idle machine when the last fraction of a millisecond matters.
+            Measured on 2 shared cores (benchmarks/RESULTS.md, Serving, run 2): without
+            spinning the batch-1 p99 was lower in 5 of 6 cases and the CPU time per image in
+            4 of 6; batch-256 throughput changed within the machine's noise. `threads=1`
+            without spinning gave the steadiest batch-1 latency. Set True on a dedicated,
+            idle machine when the last fraction of a millisecond matters.
 
     Example:
 
