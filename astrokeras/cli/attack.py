@@ -211,10 +211,9 @@ def _redshift_labels(data, num_bins, z_max):
 def _load_directory(path, n, domain, split):
     """The first `n` galaxies of one domain and split of a dataset directory.
 
-    Read with `astrokeras.data.load` (unshuffled, unaugmented, the manifest's stretch: the
-    images the model was trained on). Photo-z datasets also give E(B-V), the stored redshift
-    bins and z_spec; z_spec is read from the same shards in the same order, and the E(B-V)
-    of both reads must agree galaxy by galaxy.
+    Read with `astrokeras.data.load_pairs` (unshuffled, unaugmented, the manifest's stretch:
+    the images the model was trained on). Photo-z datasets also give E(B-V), the stored
+    redshift bins and z_spec, read with the images from the same records.
     """
     import numpy as np
 
@@ -226,29 +225,26 @@ def _load_directory(path, n, domain, split):
     elif domain not in manifest["domains"]:
         raise InvalidArgumentError(f"--domain is not a domain of {path}.", domain,
                                    ", ".join(manifest["domains"]))
-    batches = data_lib.load(path, domain, split=split, batch_size=min(n, 256), shuffle=False,
-                            augment_images=False)
-    images, ebv, labels = [], [], []
-    for inputs, y in batches.unbatch().take(n).batch(min(n, 256)):
-        if isinstance(inputs, dict):
-            images.append(inputs["image"].numpy())
-            ebv.append(inputs["ebv"].numpy())
-        else:
-            images.append(inputs.numpy())
+    photoz = "ebv" in manifest["value_names"]
+    batch = min(n, 256)
+    pairs = data_lib.load_pairs(path, [domain], split=split, batch_size=batch, values=photoz)
+    images, labels, ebv, z_spec = [], [], [], []
+    for element in pairs.unbatch().take(n).batch(batch):
+        (x,), y = element[0], element[1]
+        images.append(x.numpy())
         labels.append(y.numpy())
+        if photoz:
+            ebv.append(element[2]["ebv"].numpy())
+            z_spec.append(element[2]["redshift"].numpy())
     if not images:
         raise DataError(f"Split {split!r} of {path} holds no galaxies.", split,
                         "a split with galaxies (see --split)")
     data = {"x": np.concatenate(images).astype(np.float32)}
     labels = np.concatenate(labels).astype(np.int64)
     dataset = {"domain": domain, "split": split}
-    if "ebv" in manifest["value_names"]:
-        data["ebv"] = np.concatenate(ebv).astype(np.float32)
-        z_spec, ebv_again = _values(path, manifest, split, len(labels), ("redshift", "ebv"))
-        if not np.array_equal(ebv_again, data["ebv"].ravel()):
-            raise DataError(f"{path}: the shards read twice disagree (E(B-V) differs); is the "
-                            "dataset being rewritten?", str(path), "an unchanging dataset")
-        data["z"] = z_spec
+    if photoz:
+        data["ebv"] = np.concatenate(ebv).astype(np.float32).reshape(-1, 1)
+        data["z"] = np.concatenate(z_spec).astype(np.float32)
         config = manifest["simulation"]
         dataset.update(labels=labels, num_bins=int(config["num_bins"]),
                        z_min=float(config["z_range"][0]), z_max=float(config["z_range"][1]))
@@ -256,28 +252,6 @@ def _load_directory(path, n, domain, split):
         data["y"] = labels
     data["dataset"] = dataset
     return data
-
-
-def _values(path, manifest, split, n, names):
-    """Per-galaxy stored values (`value/<name>`) of the first `n` galaxies of `split`."""
-    import numpy as np
-    import tensorflow as tf
-
-    from astrokeras import data as data_lib
-
-    member = np.zeros(manifest["n"], bool)
-    member[data_lib.split_ids(manifest["n"], manifest["seed"])[split]] = True
-    spec = {"galaxy_id": tf.io.FixedLenFeature([], tf.int64)}
-    spec.update({f"value/{name}": tf.io.FixedLenFeature([], tf.float32) for name in names})
-    columns = {name: [] for name in names}
-    records = tf.data.TFRecordDataset(data_lib.shard_paths(path, manifest))
-    for record in records.map(lambda r: tf.io.parse_single_example(r, spec)):
-        if member[int(record["galaxy_id"])]:
-            for name in names:
-                columns[name].append(float(record[f"value/{name}"]))
-            if len(columns[names[0]]) == n:
-                break
-    return tuple(np.asarray(columns[name], np.float32) for name in names)
 
 
 def _load_data(path, n):
