@@ -37,7 +37,11 @@ class UniversalDA(TransferMethod):
         bank_size: number of target embeddings kept in the memory bank.
         temperature: softmax temperature of the similarities (0.05 in DANCE).
         rho: entropy threshold; None for log(K) / 2.
-        margin: no entropy-separation loss within `margin` of `rho` (0.5 in DANCE).
+        margin: no entropy-separation loss within `margin` of `rho` (0.5 in DANCE, chosen
+            there for 10 or more classes). The entropy of K classes never exceeds
+            log(K) = 2 rho, so |H - rho| <= rho: with K = 2 (rho 0.35) a margin of 0.5 turns
+            entropy separation off and only the clustering term acts; give a margin below
+            rho to use it.
         momentum: moving-average momentum of the class prototypes.
         **kwargs: base layer arguments.
 
