@@ -585,11 +585,12 @@ def report(args):
         kept = [line for line in body[1:] if not line.startswith(("![", "Robustness evaluation"))]
         parts += [body[0].lstrip("# ").strip() + "."] + kept
         machine = results["machine"]
-        seconds = sum(v for v in results.get("seconds", {}).values() if isinstance(v, float))
+        runs = [json.loads(p.read_text()) for p in sorted((out / folder).rglob("run.json"))]
+        fit = sum(run.get("train_seconds", 0.0) for run in runs)
         parts += ["", f"Command: `python {results['command']}` ({results['date']}; "
                       f"{machine['cpus']} CPUs, load average {' '.join(machine['load_average'])} "
-                      f"at the end; {seconds / 60:.0f} minutes including reused runs' "
-                      "evaluation)."]
+                      f"at the end; {len(runs)} trainings, {fit / 60:.0f} minutes of `fit` in "
+                      "all, from their run.json; finished runs are reused, not retrained)."]
         robustness = results.get("robustness")
         if robustness:
             parts += ["", "Latent distances, one-pixel attack and JS distance (seed "
