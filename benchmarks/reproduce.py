@@ -106,7 +106,7 @@ def _train(recipe):
     return directory
 
 
-def _test_images(directory, domains, kind_photoz=False):
+def _test_images(directory, domains):
     from astrokeras.evaluation import load_paired
 
     return load_paired(str(directory), list(domains), split="test")
