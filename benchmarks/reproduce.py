@@ -54,15 +54,12 @@ def _machine():
 
 
 def _write_json(path, obj):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(json.dumps(obj, indent=2, default=float))
-    os.replace(temporary, path)
+    _write_text(path, json.dumps(obj, indent=2, default=float))
 
 
 def _write_text(path, text):
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
     temporary.write_text(text)
     os.replace(temporary, path)
@@ -601,7 +598,9 @@ def report(args):
                                        "### Jensen-Shannon"))
         for figure in _figures(out / folder, robustness):
             target = figures / f"{folder}_{figure.name}"
-            shutil.copyfile(figure, target)
+            temporary = target.with_name(f".{target.name}.partial")
+            shutil.copyfile(figure, temporary)
+            os.replace(temporary, target)
             parts += ["", f"![{figure.stem}](figures/{target.name})"]
     _write_text(page, "\n".join(parts) + "\n")
     print(f"Wrote {page} and {figures}")
@@ -627,66 +626,51 @@ def _figures(folder, robustness):
 
 # -- command line --------------------------------------------------------------------------
 
+def _experiment(commands, run, n, size, epochs, batch_size, seeds):
+    """A sub-command with the arguments every experiment has."""
+    command = commands.add_parser(run.__name__, help=run.__doc__)
+    command.add_argument("--n", type=int, default=n, help="galaxies to simulate")
+    command.add_argument("--size", type=int, default=size, help="image side in pixels")
+    command.add_argument("--epochs", type=int, default=epochs)
+    command.add_argument("--batch-size", type=int, default=batch_size)
+    command.add_argument("--learning-rate", type=float, default=1e-3)
+    command.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    command.set_defaults(run=run)
+    return command
+
+
 def _parser():
+    from astrokeras.training.recipe import SCHEDULES
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/reproduce", help="output folder")
     commands = parser.add_subparsers(dest="experiment", required=True)
 
-    morph = commands.add_parser("morphology", help=morphology.__doc__)
+    morph = _experiment(commands, morphology, 3000, 64, 12, 64, [0, 1, 2])
     morph.add_argument("--arch", choices=("convnet", "resnet18"), default="convnet")
-    morph.add_argument("--n", type=int, default=3000)
-    morph.add_argument("--size", type=int, default=64)
-    morph.add_argument("--epochs", type=int, default=12)
-    morph.add_argument("--batch-size", type=int, default=64)
-    morph.add_argument("--learning-rate", type=float, default=1e-3)
-    morph.add_argument("--schedule", choices=("constant", "one_cycle", "cosine"),
-                       default="cosine")
+    morph.add_argument("--schedule", choices=SCHEDULES, default="cosine")
     morph.add_argument("--mmd-weight", type=float, default=0.05)
-    morph.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     morph.add_argument("--attack-n", type=int, default=50,
                        help="correctly classified Y10 images attacked per model (0: skip)")
     morph.add_argument("--max-iter", type=int, default=20, help="one-pixel DE generations")
     morph.add_argument("--popsize", type=int, default=400)
-    morph.set_defaults(run=morphology)
 
-    merge = commands.add_parser("deepmerge", help=deepmerge.__doc__)
-    merge.add_argument("--n", type=int, default=4000)
-    merge.add_argument("--size", type=int, default=75)
-    merge.add_argument("--epochs", type=int, default=15)
-    merge.add_argument("--batch-size", type=int, default=64)
-    merge.add_argument("--learning-rate", type=float, default=1e-3)
+    merge = _experiment(commands, deepmerge, 4000, 75, 15, 64, [0, 1, 2])
     merge.add_argument("--mmd-weight", type=float, default=1.0)
     merge.add_argument("--dann-weight", type=float, default=1.0)
-    merge.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    merge.set_defaults(run=deepmerge)
 
-    open_set = commands.add_parser("universal", help=universal.__doc__)
-    open_set.add_argument("--n", type=int, default=3000)
-    open_set.add_argument("--size", type=int, default=64)
-    open_set.add_argument("--epochs", type=int, default=12)
-    open_set.add_argument("--batch-size", type=int, default=64)
-    open_set.add_argument("--learning-rate", type=float, default=1e-3)
+    open_set = _experiment(commands, universal, 3000, 64, 12, 64, [0, 1, 2])
     open_set.add_argument("--unknown-class", type=int, default=2, help="2: mergers")
     open_set.add_argument("--mmd-weight", type=float, default=0.05)
     open_set.add_argument("--universal-weight", type=float, default=0.05)
-    open_set.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    open_set.set_defaults(run=universal)
 
-    pz = commands.add_parser("photoz", help=photoz.__doc__)
+    pz = _experiment(commands, photoz, 2000, 32, 8, 32, [0])
     pz.add_argument("--arch", choices=("inception_photoz", "simple_photoz_cnn"),
                     default="inception_photoz")
-    pz.add_argument("--n", type=int, default=2000)
-    pz.add_argument("--size", type=int, default=32)
-    pz.add_argument("--epochs", type=int, default=8)
-    pz.add_argument("--batch-size", type=int, default=32)
-    pz.add_argument("--learning-rate", type=float, default=1e-3)
-    pz.add_argument("--schedule", choices=("constant", "one_cycle", "cosine"),
-                    default="cosine")
+    pz.add_argument("--schedule", choices=SCHEDULES, default="cosine")
     pz.add_argument("--eps", type=float, default=0.01)
     pz.add_argument("--pgd-steps", type=int, default=10)
     pz.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.10, 0.20])
-    pz.add_argument("--seeds", type=int, nargs="+", default=[0])
-    pz.set_defaults(run=photoz)
 
     page = commands.add_parser("report", help=report.__doc__)
     page.add_argument("--page", default="docs/results.md")
