@@ -33,6 +33,17 @@ def run(*args):
     return runner.invoke(app, ["attack", *map(str, args)])
 
 
+def _tiny_photoz_model(path, size, num_bins):
+    """A two-input {"image", "ebv"} softmax over redshift bins, saved to `path`."""
+    keras.utils.set_random_seed(0)
+    image, ebv = keras.Input((size, size, 5), name="image"), keras.Input((1,), name="ebv")
+    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
+    model = keras.Model({"image": image, "ebv": ebv},
+                        keras.layers.Dense(num_bins, activation="softmax")(h))
+    model.save(path)
+    return model
+
+
 def test_pgd_writes_adversarial_images_and_summary(classifier, tmp_path):
     model, data, x, y = classifier
     out = tmp_path / "out"
@@ -79,12 +90,7 @@ def test_one_pixel_reports_generations(classifier, tmp_path):
 
 
 def test_photoz_model_attacks_the_image_and_keeps_ebv(tmp_path):
-    keras.utils.set_random_seed(0)
-    image, ebv = keras.Input((6, 6, 5), name="image"), keras.Input((1,), name="ebv")
-    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
-    model = keras.Model({"image": image, "ebv": ebv},
-                        keras.layers.Dense(180, activation="softmax")(h))
-    model.save(tmp_path / "photoz.keras")
+    _tiny_photoz_model(tmp_path / "photoz.keras", size=6, num_bins=180)
     rng = np.random.default_rng(1)
     x = rng.uniform(size=(5, 6, 6, 5)).astype(np.float32)
     e = rng.uniform(0, 0.1, size=5).astype(np.float32)
@@ -211,12 +217,7 @@ def test_photoz_dataset_directory_gives_ebv_and_redshift_bins(tmp_path):
 
     data_lib.write_dataset(data_lib.PhotoZSimulation(size=16, num_bins=12), 5, tmp_path / "set",
                            seed=1)
-    keras.utils.set_random_seed(0)
-    image, ebv = keras.Input((16, 16, 5), name="image"), keras.Input((1,), name="ebv")
-    h = keras.layers.Concatenate()([keras.layers.Flatten()(image), ebv])
-    model = keras.Model({"image": image, "ebv": ebv},
-                        keras.layers.Dense(12, activation="softmax")(h))
-    model.save(tmp_path / "photoz.keras")
+    _tiny_photoz_model(tmp_path / "photoz.keras", size=16, num_bins=12)
     inputs, bins = next(iter(data_lib.load(tmp_path / "set", split="all", batch_size=5,
                                            shuffle=False, augment_images=False)))
     # The stored labels; then bins recomputed from the z_spec read beside the images
