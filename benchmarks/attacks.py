@@ -30,9 +30,12 @@ Run:
     python benchmarks/attacks.py                     # everything
     python benchmarks/attacks.py --only pixel        # the one-pixel rows of RESULTS.md
     python benchmarks/attacks.py --quick             # a smoke run in about a minute
+    python benchmarks/attacks.py --only pgd-parity   # PGD vs ART, graph optimiser on and off,
+                                                     # ART batch_size = all images and 32
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import time
@@ -302,6 +305,104 @@ def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
     return x_ours, x_art
 
 
+@contextlib.contextmanager
+def graph_optimizer_off(model):
+    """TensorFlow's graph optimiser (Grappler) off for the `with` block, restored afterwards.
+
+    astrokeras' compiled attack functions of `model` are dropped on entry and on exit, so they
+    are traced afresh under each setting (the option also applies to a function traced before;
+    checked on a small model, but a fresh trace does not rely on that).
+    """
+    import tensorflow as tf
+
+    from astrokeras.attacks import _gradient
+
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    _gradient._CACHE.pop(model, None)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    try:
+        yield tf.config.optimizer.get_experimental_options()
+    finally:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+        _gradient._CACHE.pop(model, None)
+
+
+def pgd_parity(model, x, y, warm, args):
+    """PGD L-inf and L2 (20 steps, no random start) against ART, graph optimiser on and off.
+
+    Parity: astrokeras with ART's loss object (`CategoricalCrossentropy`, batch mean) and
+    TensorFlow's graph optimiser off, against ART with `batch_size` = all images (one batch, as
+    astrokeras; ART's loss is a batch mean, so its batch size changes its gradients' scale).
+    Speed: astrokeras with its default loss and the optimiser on (what a user gets) and off,
+    against ART given `batch_size` = all images (tuned) and ART's default `batch_size=32`.
+    """
+    import tensorflow as tf
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    tf.get_logger().setLevel("ERROR")  # each setting retraces on purpose: no retracing warning
+    clf = art_classifier(model, x.shape[1])
+    onehot = np.eye(3, dtype=np.float32)[y]
+    n = len(x)
+    mean_loss = keras.losses.CategoricalCrossentropy()  # ART's loss object
+    settings = {"L-inf": dict(norm="inf", eps=0.03, step=0.005),
+                "L2": dict(norm=2, eps=1.0, step=0.2)}
+    rows = []
+    for name, setting in settings.items():
+        def art_run(batch_size, s=setting):
+            return ProjectedGradientDescent(
+                clf, norm=np.inf if s["norm"] == "inf" else 2, eps=s["eps"], eps_step=s["step"],
+                max_iter=args.pgd_steps, num_random_init=0, batch_size=batch_size,
+                verbose=False).generate(x, onehot)
+
+        art_tuned_t, art_tuned = timed(lambda: art_run(n), repeat=args.repeat)
+        art_default_t, art_default = timed(lambda: art_run(32), repeat=args.repeat)
+
+        def ours_run(data, labels, loss, s=setting):
+            return pgd(model, data, labels, steps=args.pgd_steps, random_start=False,
+                       clip=(0.0, 1.0), loss=loss, **s)
+
+        results = {}
+        for optimizer in ("on", "off"):
+            guard = graph_optimizer_off(model) if optimizer == "off" else contextlib.nullcontext()
+            with guard as options:
+                if options is not None:
+                    assert options["disable_meta_optimizer"], options
+                for loss_name, loss in (("default", None), ("ART's", mean_loss)):
+                    ours_run(warm[0], warm[1], loss)  # traces under this setting
+                    t, images = timed(lambda: ours_run(x, y, loss), repeat=args.repeat)
+                    results[optimizer, loss_name] = (t, images)
+        assert not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
+        for (optimizer, loss_name), (t, images) in results.items():
+            diff = np.abs(images - art_tuned)
+            per_image = diff.reshape(n, -1).max(axis=1)
+            rows.append(dict(
+                attack=f"PGD {name}", optimizer=optimizer, loss=loss_name, ours_t=t,
+                art_tuned_t=art_tuned_t, art_default_t=art_default_t, max_diff=float(diff.max()),
+                images_over=int(np.sum(per_image > 1e-5)),
+                max_diff_default=float(np.abs(images - art_default).max()),
+                acc=float(np.mean(np.argmax(model.predict(images, verbose=0), axis=1) == y))))
+        rows.append(dict(attack=f"PGD {name}", art_batches=float(np.abs(art_tuned
+                                                                         - art_default).max())))
+    return rows
+
+
+def report_parity(rows, n, steps):
+    print(f"\nPGD parity and speed on the ConvNet ({n} images, {steps} steps, no random start)")
+    print("ART tuned: batch_size=%d (one batch, as astrokeras); ART default: batch_size=32" % n)
+    print(f"{'attack':<10} {'graph opt':>9} {'ak loss':>8} {'ak s':>7} {'ART tuned s':>12} "
+          f"{'tuned/ak':>9} {'ART default s':>14} {'default/ak':>11} {'max|d| tuned':>13} "
+          f"{'imgs >1e-5':>11} {'max|d| dflt':>12} {'adv acc':>8}")
+    for r in rows:
+        if "art_batches" in r:
+            print(f"{r['attack']:<10} ART batch_size {n} vs 32: max |diff| {r['art_batches']:.2e}")
+            continue
+        print(f"{r['attack']:<10} {r['optimizer']:>9} {r['loss']:>8} {r['ours_t']:>7.3f} "
+              f"{r['art_tuned_t']:>12.3f} {r['art_tuned_t'] / r['ours_t']:>8.1f}x "
+              f"{r['art_default_t']:>14.3f} {r['art_default_t'] / r['ours_t']:>10.1f}x "
+              f"{r['max_diff']:>13.2e} {r['images_over']:>11} {r['max_diff_default']:>12.2e} "
+              f"{r['acc']:>8.3f}")
+
+
 def report_gradient(title, rows):
     print(f"\n{title}")
     print("(* astrokeras given ART's batch-mean loss object instead of its per-image sum)")
@@ -355,7 +456,7 @@ def main():
                         help="images for astrokeras' whole-image evaluation (reference)")
     parser.add_argument("--popsize", type=int, default=400)
     parser.add_argument("--max-iter", type=int, default=80, help="the paper's generations")
-    parser.add_argument("--only", choices=("all", "gradient", "pixel", "tiny", "pgd-trace"),
+    parser.add_argument("--only", choices=("all", "gradient", "pixel", "tiny", "pgd-trace", "pgd-parity"),
                         default="all")
     parser.add_argument("--best1", action="store_true",
                         help="also run astrokeras' one-pixel attack with strategy='best1'")
@@ -399,6 +500,10 @@ def main():
     x, y = x_all[:args.images], y_all[:args.images]
     if args.only == "pgd-trace":
         pgd_l2_trace(model, x, y, args.pgd_steps)
+        return
+    if args.only == "pgd-parity":
+        report_parity(pgd_parity(model, x, y, (x[::-1], y[::-1]), args), len(x), args.pgd_steps)
+        print(f"load average at end: {open('/proc/loadavg').read().strip()}")
         return
     if args.only in ("all", "gradient"):
         warm = (x[::-1], y[::-1])  # same batch size, other order: traces the tf.functions
