@@ -88,19 +88,70 @@ def _recipe(name, seed, output, data, model, method, optimizer, training):
     }, source=f"reproduce.py {name}")
 
 
+#: Written into a run directory before training, so that resuming an interrupted run (which
+#: has no run.json yet) can check that it continues the same recipe.
+REQUESTED_RECIPE = "requested_recipe.json"
+
+
+class RecipeMismatch(SystemExit):
+    """A run directory holds a run of another recipe than the one asked for."""
+
+
 def _train(recipe):
-    """Trains a recipe unless its run directory already holds a finished run."""
+    """Trains a recipe unless its run directory already holds a finished run of that recipe.
+
+    A finished run (run.json, no backup) is reused only if the recipe stored in its run.json
+    is the one asked for now; an interrupted run (a backup directory) resumes only if the
+    recipe written when it started is the one asked for now. Otherwise the results would
+    silently belong to another recipe (e.g. fewer epochs), so this stops with an error that
+    names the directory and the keys that differ.
+    """
     from astrokeras.training.run import run_recipe
 
     directory = Path(recipe["experiment"]["output"])
-    if (directory / "run.json").exists() and not (directory / "backup").exists():
-        print(f"  reuse {directory}", flush=True)
-        return directory
+    requested = _plain(recipe)
+    interrupted = (directory / "backup").exists()
+    stored = directory / (REQUESTED_RECIPE if interrupted else "run.json")
+    if stored.exists():
+        previous = json.loads(stored.read_text())
+        previous = previous if interrupted else previous.get("recipe", {})
+        differing = _differing_keys(previous, requested)
+        if differing:
+            raise RecipeMismatch(
+                f"error: {directory} holds {'an interrupted' if interrupted else 'a finished'} "
+                f"run of another recipe (differing keys: {', '.join(differing)}); pass another "
+                f"--out or delete {directory} to train this one.")
+        if not interrupted:
+            print(f"  reuse {directory}", flush=True)
+            return directory
     started = time.time()
-    print(f"  train {directory} ({_now()})", flush=True)
+    print(f"  {'resume' if interrupted else 'train'} {directory} ({_now()})", flush=True)
+    _write_json(directory / REQUESTED_RECIPE, requested)
     run_recipe(recipe, verbose=0)
     print(f"  done in {time.time() - started:.0f} s", flush=True)
     return directory
+
+
+def _plain(recipe):
+    """The recipe as it reads back from JSON (tuples as lists), for comparisons."""
+    return json.loads(json.dumps(recipe, default=float))
+
+
+#: Recipe keys that document a run without changing what it computes.
+_DESCRIPTIVE = ("experiment.description", "experiment.expected_runtime")
+
+
+def _differing_keys(stored, requested, prefix=""):
+    """Dotted names of the keys whose values differ between two (nested) recipes."""
+    differing = []
+    for key in sorted(set(stored) | set(requested)):
+        name = f"{prefix}{key}"
+        a, b = stored.get(key, "<absent>"), requested.get(key, "<absent>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            differing += _differing_keys(a, b, prefix=f"{name}.")
+        elif a != b and name not in _DESCRIPTIVE:
+            differing.append(f"{name} ({a!r} stored, {b!r} asked for)")
+    return differing
 
 
 def _test_images(directory, domains):
