@@ -314,6 +314,9 @@ def _morphology_robustness(args, out, runs, directory):
     return {"report": str(Path(written["report"]).relative_to(out)),
             "table3": summary.get("table3"), "attack": summary.get("attack"),
             "js_distance": summary.get("js_distance"),
+            "latent_scale": summary.get("latent_scale"),
+            "table3_scaled": summary.get("table3_scaled"),
+            "flipped_both": summary.get("flipped_both"),
             "seconds": time.time() - started,
             "figures": [str(Path(f).relative_to(out)) for f in written["figures"]]}
 

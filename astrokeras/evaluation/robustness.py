@@ -8,11 +8,20 @@ Jensen-Shannon distances between distance distributions. `robustness_summary` ar
 numbers in the layout of the paper's Table 2 (metrics on Y10 and Y1 for each model) and Table 3
 (distance medians, means and errors; JS distance; one-pixel success), and `markdown_tables`
 prints them.
+
+Two readings make the distances of two models comparable. Raw distances in two latent spaces
+are not on one scale (a domain-adapted latent space may be much more compact), so each distance
+is also given in units of its model's `latent_scale`: the median distance between the base
+embeddings of different galaxies. And the paper compares the one-pixel distances of the
+galaxies whose decision the attack flipped under both trainings; with two models that set is
+reported beside each model's own flipped galaxies.
 """
 
 import dataclasses
 
 import numpy as np
+
+from scipy.spatial.distance import pdist
 
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.evaluation import _checks
@@ -26,6 +35,8 @@ ONE_PIXEL = "one-pixel"
 FGSM = "fgsm"
 #: The Table 2 metrics, in the paper's column order.
 TABLE2_METRICS = ("accuracy", "precision", "recall", "f1", "brier", "roc_auc")
+#: Base images used for the latent scale at most (all pairs of 2,000 are 2 million distances).
+SCALE_GALAXIES = 2000
 
 
 @dataclasses.dataclass
@@ -69,7 +80,7 @@ class RobustnessEvaluation:
 
 def evaluate_robustness(models, images, labels, class_names=None, attack=None, n=150,
                         attack_options=None, layer=LATENT_LAYER, batch_size=64, bins=30,
-                        progress=None):
+                        progress=None, scale_galaxies=SCALE_GALAXIES):
     """Measure how one or two classifiers respond to noisier data and adversarial attacks.
 
     The procedure of Ciprijanovic et al. 2022 (sections 4-5): each model classifies the same
@@ -83,7 +94,10 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     paper, only correctly classified images are attacked: for each model, the first `n` base
     images it classifies correctly, so a success is a flipped decision. With two
     models (e.g. regular and domain-adapted), the Jensen-Shannon distance between their
-    distance distributions is reported for every perturbation (figure 6).
+    distance distributions is reported for every perturbation (figure 6), and the attack's
+    distances are also given for the galaxies flipped under both models (the paper's set:
+    "flipped under both trainings"). Every distance is also given in units of its model's
+    `latent_scale` (Table 3 "scaled"), so that two latent spaces can be compared.
 
     Args:
         models: `{name: model}`, one or two classifiers (functional models with a latent
@@ -102,9 +116,12 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         bins: number of shared histogram bins of the Jensen-Shannon distances.
         progress: optional `progress(description, completed, total)` called as the work
             advances (for progress bars).
+        scale_galaxies: base images (a seeded random subset where there are more) whose
+            pairwise distances give each model's `latent_scale`.
 
     Returns:
-        A `RobustnessEvaluation`.
+        A `RobustnessEvaluation`; its `summary` also holds `latent_scale`, `table3_scaled`
+        and, with two models and an attack, `flipped_both` (see `robustness_summary`).
 
     Example:
 
@@ -127,6 +144,10 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     if attack is not None and attack not in ATTACKS:
         raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
     n = min(_checks.positive_int("n", n), count)
+    scale_galaxies = _checks.positive_int("scale_galaxies", scale_galaxies)
+    if scale_galaxies < 2:
+        raise InvalidArgumentError("`scale_galaxies` must be at least 2 (one pair).",
+                                   scale_galaxies, ">= 2")
     attack_options = dict(attack_options or {})
     if class_names is not None and len(list(class_names)) != num_classes:
         raise InvalidArgumentError("`class_names` must hold one name per class.",
@@ -183,7 +204,15 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     metrics = {name: {domain: classification_metrics(labels, probabilities[name][domain],
                                                      class_names)
                       for domain in domains} for name in models}
-    summary = robustness_summary(metrics, distances, attack_summaries, bins=bins)
+    scales = {name: latent_scale(latents[name][base], max_galaxies=scale_galaxies)
+              for name in models} if count > 1 else None
+    if scales and min(v["median_pairwise_distance"] for v in scales.values()) <= 0:
+        scales = None  # every galaxy at one point of a latent space: no unit to scale by
+    both = None
+    if attack is not None and len(models) == 2:
+        both = _flipped_both(list(models), attack, attacked, succeeded, latents, base)
+    summary = robustness_summary(metrics, distances, attack_summaries, bins=bins,
+                                 scales=scales, both=both)
     summary["base_domain"] = base
     summary["galaxies"] = int(count)
     return RobustnessEvaluation(
@@ -211,7 +240,74 @@ def _attack(attack, model, x, y, options, batch_size):
     return adversarial, success, summary, None
 
 
-def robustness_summary(metrics, distances, attacks=None, bins=30):
+def latent_scale(latents, max_galaxies=SCALE_GALAXIES, seed=0):
+    """The typical distance between two galaxies in a latent space: a unit for its distances.
+
+    The median Euclidean distance between the embeddings of every pair of different galaxies
+    (of a seeded random subset of `max_galaxies` where there are more). Dividing a latent
+    distance by it makes distances in two models' latent spaces comparable: domain
+    adaptation, which pulls the two domains together, may shrink or stretch the whole latent
+    space, so a raw distance of 5 can be far in one model and near in another. This reference
+    is chosen over the distance between class centroids because it needs no labels, is
+    defined for any number of classes (three classes give only three centroid distances,
+    a noisy unit), and measures the spread a perturbation is compared with: a one-pixel image
+    at scaled distance 1 has moved as far as a typical different galaxy lies; the median
+    keeps a few outlying galaxies from setting the unit.
+
+    Args:
+        latents: embeddings `(galaxies, latent_dim)` of the base images, at least two.
+        max_galaxies: galaxies used at most (all pairs of m galaxies cost m (m - 1) / 2
+            distances).
+        seed: seed of the random subset.
+
+    Returns:
+        A dict: `median_pairwise_distance` (float) and `galaxies` (the number used).
+
+    Example:
+
+    >>> latent_scale(np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 8.0]]))
+    {'median_pairwise_distance': 5.0, 'galaxies': 3}
+    """
+    latents = np.asarray(latents, np.float64)
+    if latents.ndim != 2 or len(latents) < 2:
+        raise InvalidArgumentError("`latents` must hold the embeddings of at least two "
+                                   "galaxies.", _checks.describe(latents),
+                                   "(galaxies >= 2, latent_dim)")
+    max_galaxies = _checks.positive_int("max_galaxies", max_galaxies)
+    if max_galaxies < 2:
+        raise InvalidArgumentError("`max_galaxies` must be at least 2 (one pair).",
+                                   max_galaxies, ">= 2")
+    if len(latents) > max_galaxies:
+        chosen = np.random.default_rng(seed).choice(len(latents), max_galaxies, replace=False)
+        latents = latents[np.sort(chosen)]
+    return {"median_pairwise_distance": float(np.median(pdist(latents))),
+            "galaxies": int(len(latents))}
+
+
+def _flipped_both(names, attack, attacked, succeeded, latents, base):
+    """Attack distances of the galaxies whose decision flipped under both models."""
+    flipped = []
+    for name in names:
+        if name not in succeeded:
+            flipped.append(set())
+            continue
+        flipped.append(set(np.asarray(attacked[name])[succeeded[name]].tolist()))
+    attacked_both = set(np.asarray(attacked.get(names[0], [])).tolist()) & set(
+        np.asarray(attacked.get(names[1], [])).tolist())
+    common = np.array(sorted(flipped[0] & flipped[1]), dtype=np.int64)
+    distances = {}
+    for name in names:
+        if common.size == 0:
+            distances[name] = np.zeros(0)
+            continue
+        position = {int(g): i for i, g in enumerate(attacked[name])}
+        rows = [position[int(g)] for g in common]
+        distances[name] = _distances(latents[name][base][common], latents[name][attack][rows])
+    return {"perturbation": attack, "galaxies": common.tolist(),
+            "attacked": len(attacked_both), "distances": distances}
+
+
+def robustness_summary(metrics, distances, attacks=None, bins=30, scales=None, both=None):
     """Arrange metrics, latent distances and attack results as Ciprijanovic 2022 Tables 2-3.
 
     Table 2 of the paper gives, for each model (regular, domain adaptation), accuracy,
@@ -225,6 +321,10 @@ def robustness_summary(metrics, distances, attacks=None, bins=30):
         distances: `{model: {perturbation: 1-D array of latent distances}}`.
         attacks: optional `{model: OnePixelResult.summary()}`.
         bins: number of shared bins for the Jensen-Shannon distances.
+        scales: optional `{model: latent_scale(...)}`; gives `table3_scaled`.
+        both: optional galaxies flipped under both of two models: `{"perturbation": name,
+            "galaxies": indices, "attacked": number attacked under both, "distances":
+            {model: 1-D array, one per galaxy}}`.
 
     Returns:
         A JSON-ready dict: `models`, `table2` (`{model: {domain: {metric: value}}}`),
@@ -232,7 +332,11 @@ def robustness_summary(metrics, distances, attacks=None, bins=30):
         (`{model: {success_rate, succeeded, images, mean_generations, median_generations}}`),
         `js_distance` (a list of `{perturbation, a, b, value}`: between models for each
         perturbation, and between perturbations within each model), and `metrics` (the full
-        classification metrics, confusion matrices included).
+        classification metrics, confusion matrices included). With `scales`: `latent_scale`
+        and `table3_scaled` (the statistics of each distance divided by its model's scale).
+        With `both`: `flipped_both`, holding `perturbation`, `n`, `galaxies`, `attacked`,
+        `raw` and `scaled` (`{model: distance_statistics}`) and `ratio` (second model over
+        first: `of`, `raw_median`, `raw_mean`, `scaled_median`, `scaled_mean`).
 
     Example:
 
@@ -280,8 +384,58 @@ def robustness_summary(metrics, distances, attacks=None, bins=30):
                 js.append({"perturbation": f"{first} vs {second}", "a": name, "b": name,
                            "value": js_distance(arrays[name][first], arrays[name][second],
                                                 bins=bins)})
-    return {"models": names, "table2": table2, "table3": table3, "attack": attack,
-            "js_distance": js, "metrics": metrics}
+    summary = {"models": names, "table2": table2, "table3": table3, "attack": attack,
+               "js_distance": js, "metrics": metrics}
+    if scales is not None:
+        _check_scales(scales, names)
+        unit = {name: scales[name]["median_pairwise_distance"] for name in names}
+        summary["latent_scale"] = {name: dict(scales[name]) for name in names}
+        summary["table3_scaled"] = {
+            name: {p: distance_statistics(d / unit[name]) for p, d in arrays[name].items()}
+            for name in names}
+    if both is not None:
+        summary["flipped_both"] = _both_summary(both, names, scales)
+    return summary
+
+
+def _check_scales(scales, names):
+    if not isinstance(scales, dict) or set(scales) != set(names):
+        raise InvalidArgumentError("`scales` must give one latent_scale per model.",
+                                   sorted(scales) if isinstance(scales, dict)
+                                   else type(scales).__name__, names)
+    for name, scale in scales.items():
+        value = scale.get("median_pairwise_distance") if isinstance(scale, dict) else None
+        if value is None or not np.isfinite(value) or value <= 0:
+            raise InvalidArgumentError(f"`scales[{name!r}]` must hold a positive "
+                                       "median_pairwise_distance.", scale,
+                                       "latent_scale(...) of the model's base embeddings")
+
+
+def _both_summary(both, names, scales):
+    if len(names) != 2 or set(both.get("distances", {})) != set(names):
+        raise InvalidArgumentError("`both` compares two models: it needs the distances of "
+                                   "each.", sorted(both.get("distances", {})), names)
+    raw = {name: np.asarray(both["distances"][name], np.float64) for name in names}
+    sizes = {name: int(d.size) for name, d in raw.items()}
+    if len(set(sizes.values()) | {len(both["galaxies"])}) != 1:
+        raise InvalidArgumentError("`both` needs one distance per galaxy for each model.",
+                                   sizes, f"{len(both['galaxies'])} per model")
+    result = {"perturbation": both["perturbation"], "n": len(both["galaxies"]),
+              "galaxies": [int(g) for g in both["galaxies"]],
+              "attacked": int(both["attacked"]),
+              "raw": {name: distance_statistics(raw[name]) for name in names}}
+    if scales is not None:
+        result["scaled"] = {name: distance_statistics(
+            raw[name] / scales[name]["median_pairwise_distance"]) for name in names}
+    first, second = names
+    ratio = {"of": f"{second} / {first}"}
+    for reading in ("raw", "scaled"):
+        for statistic in ("median", "mean"):
+            a = result.get(reading, {}).get(first, {}).get(statistic)
+            b = result.get(reading, {}).get(second, {}).get(statistic)
+            ratio[f"{reading}_{statistic}"] = None if not a or b is None else b / a
+    result["ratio"] = ratio
+    return result
 
 
 def markdown_tables(summary):
@@ -318,6 +472,34 @@ def markdown_tables(summary):
                 mean += f" ± {_number(s['sem'])}"
             lines.append(f"| {name} | {perturbation} | {s['n']} | {_number(s['median'])} | "
                          f"{mean} |")
+    scaled = [(name, p, s) for name, per in summary.get("table3_scaled", {}).items()
+              for p, s in per.items()]
+    if scaled:
+        lines += ["", "### Latent-space distances in units of each model's latent scale", "",
+                  "Latent scale: the median distance between the base embeddings of different "
+                  "galaxies (" + ", ".join(
+                      f"{name} {_number(v['median_pairwise_distance'])} over {v['galaxies']} "
+                      "galaxies" for name, v in summary["latent_scale"].items()) + ").", "",
+                  "| Model | Perturbation | N | Median | Mean ± s.e. |", "|---|---|---|---|---|"]
+        for name, perturbation, s in scaled:
+            lines.append(f"| {name} | {perturbation} | {s['n']} | {_number(s['median'])} | "
+                         f"{_mean_sem(s)} |")
+    both = summary.get("flipped_both")
+    if both:
+        lines += ["", f"### Latent-space distances of the galaxies flipped under both models "
+                      f"({both['perturbation']})", "",
+                  f"{both['n']} of the {both['attacked']} galaxies attacked under both models "
+                  "flipped under both.", "",
+                  "| Model | N | Median | Mean ± s.e. | Scaled median | Scaled mean ± s.e. |",
+                  "|---|---|---|---|---|---|"]
+        for name, s in both["raw"].items():
+            t = both.get("scaled", {}).get(name, {})
+            lines.append(f"| {name} | {s['n']} | {_number(s['median'])} | {_mean_sem(s)} | "
+                         f"{_number(t.get('median'))} | {_mean_sem(t)} |")
+        r = both["ratio"]
+        lines += ["", f"Ratio {r['of']}: raw median {_number(r['raw_median'])}, raw mean "
+                      f"{_number(r['raw_mean'])}; scaled median {_number(r['scaled_median'])}, "
+                      f"scaled mean {_number(r['scaled_mean'])}."]
     if summary.get("attack"):
         lines += ["", "### Attack on correctly classified base images (Table 3)", "",
                   "| Model | Attacked | Succeeded | Success rate | Mean generations | "
@@ -333,6 +515,13 @@ def markdown_tables(summary):
             lines.append(f"| {entry['perturbation']} | {entry['a']} | {entry['b']} | "
                          f"{_number(entry['value'])} |")
     return "\n".join(lines) + "\n"
+
+
+def _mean_sem(s):
+    text = _number(s.get("mean"))
+    if s.get("sem") is not None:
+        text += f" ± {_number(s['sem'])}"
+    return text
 
 
 def _number(value):

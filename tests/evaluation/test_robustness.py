@@ -4,7 +4,7 @@ import pytest
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.evaluation import (classification_metrics, distance_statistics,
                                    evaluate_robustness, js_distance, latent_distances,
-                                   markdown_tables, robustness_summary)
+                                   latent_embeddings, markdown_tables, robustness_summary)
 from evaluation_helpers import paired_images, tiny_classifier
 
 
@@ -121,3 +121,112 @@ def test_fgsm_attack_flags_flipped_decisions_and_measures_their_distances():
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(InvalidArgumentError, match="eps"):
         evaluate_robustness(model, {"y10": y10}, labels, attack="fgsm")
+
+
+def _pairwise_median(latents):
+    """The median distance over all pairs of different rows, by plain numpy broadcasting."""
+    differences = latents[:, None, :] - latents[None, :, :]
+    matrix = np.sqrt((differences ** 2).sum(axis=-1))
+    return float(np.median(matrix[np.triu_indices(len(latents), k=1)]))
+
+
+def test_latent_scale_is_the_median_distance_between_different_galaxies():
+    from astrokeras.evaluation.robustness import latent_scale
+
+    latents = np.random.default_rng(3).normal(size=(9, 5)) * [1.0, 2.0, 3.0, 0.5, 4.0]
+    scale = latent_scale(latents)
+    assert scale == {"median_pairwise_distance": pytest.approx(_pairwise_median(latents)),
+                     "galaxies": 9}
+    assert latent_scale(3.0 * latents)["median_pairwise_distance"] == pytest.approx(
+        3.0 * scale["median_pairwise_distance"])
+    subset = latent_scale(latents, max_galaxies=4, seed=1)
+    chosen = np.sort(np.random.default_rng(1).choice(9, 4, replace=False))
+    assert subset == {"median_pairwise_distance": pytest.approx(
+        _pairwise_median(latents[chosen])), "galaxies": 4}
+    with pytest.raises(InvalidArgumentError, match="at least two"):
+        latent_scale(latents[:1])
+    with pytest.raises(InvalidArgumentError, match="max_galaxies"):
+        latent_scale(latents, max_galaxies=1)
+
+
+def test_scaled_table_and_flipped_both_follow_the_latents(evaluation):
+    result, models, y10, y1, labels = evaluation
+    summary = result.summary
+    for name, model in models.items():
+        base = latent_embeddings(model, y10)
+        scale = _pairwise_median(np.asarray(base, np.float64))
+        assert summary["latent_scale"][name]["median_pairwise_distance"] == pytest.approx(
+            scale, rel=1e-5)
+        for perturbation, raw in result.distances[name].items():
+            scaled = summary["table3_scaled"][name][perturbation]
+            assert scaled["n"] == raw.size
+            assert scaled["median"] == pytest.approx(np.median(raw) / scale, rel=1e-5)
+    both = summary["flipped_both"]
+    flipped = [set(result.attacked[m][result.success[m]].tolist()) for m in models]
+    common = sorted(flipped[0] & flipped[1])
+    assert both["galaxies"] == common and both["n"] == len(common) >= 1
+    assert both["attacked"] == len(set(result.attacked["regular"].tolist())
+                                   & set(result.attacked["adapted"].tolist()))
+    for name, model in models.items():
+        rows = [result.attacked[name].tolist().index(g) for g in common]
+        direct = latent_distances(model, y10[common], result.adversarial[name][rows])
+        assert both["raw"][name]["median"] == pytest.approx(np.median(direct), rel=1e-5)
+    assert both["ratio"]["raw_median"] == pytest.approx(
+        both["raw"]["adapted"]["median"] / both["raw"]["regular"]["median"])
+    text = markdown_tables(summary)
+    assert "### Latent-space distances in units of each model's latent scale" in text
+    assert f"{len(common)} of the {both['attacked']} galaxies attacked under both" in text
+
+
+def _stretched_twin(model, factor):
+    """The same classifier with its latent space stretched by `factor`: same decisions."""
+    import keras
+
+    twin = keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    kernel, bias = twin.get_layer("latent").get_weights()
+    twin.get_layer("latent").set_weights([factor * kernel, factor * bias])
+    kernel, bias = twin.get_layer("logits").get_weights()
+    twin.get_layer("logits").set_weights([kernel / factor, bias])
+    return twin
+
+
+def test_scaled_reading_removes_a_stretch_of_the_latent_space():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6, 6, 2))
+    h = keras.layers.Dense(8, activation="tanh")(keras.layers.Flatten()(inputs))
+    latent = keras.layers.Dense(4, name="latent")(h)  # linear: stretching it is exact
+    outputs = keras.layers.Softmax()(keras.layers.Dense(3, name="logits")(latent))
+    model = keras.Model(inputs, outputs)
+    twin = _stretched_twin(model, 3.0)
+    y10, y1 = (6 * x - 3 for x in paired_images(n=10))
+    labels = np.argmax(model.predict(y10, verbose=0), axis=1)
+    result = evaluate_robustness(
+        {"model": model, "stretched": twin}, {"y10": y10, "y1": y1}, labels,
+        attack="one-pixel", n=10,
+        attack_options=dict(popsize=10, max_iter=5, seed=0, bounds=(-30.0, 30.0)))
+    both = result.summary["flipped_both"]
+    assert both["n"] >= 2
+    assert both["ratio"]["raw_median"] == pytest.approx(3.0, rel=1e-4)
+    assert both["ratio"]["scaled_median"] == pytest.approx(1.0, rel=1e-4)
+    assert both["ratio"]["scaled_mean"] == pytest.approx(1.0, rel=1e-4)
+    scaled = result.summary["table3_scaled"]
+    assert scaled["stretched"]["y1"]["median"] == pytest.approx(
+        scaled["model"]["y1"]["median"], rel=1e-4)
+
+
+def test_summary_refuses_scales_that_do_not_fit():
+    metric = {"accuracy": 1.0}
+    metrics = {"a": {"y10": metric}, "b": {"y10": metric}}
+    distances = {"a": {"y1": [1.0]}, "b": {"y1": [2.0]}}
+    with pytest.raises(InvalidArgumentError, match="one latent_scale per model"):
+        robustness_summary(metrics, distances, scales={"a": {"median_pairwise_distance": 1.0}})
+    with pytest.raises(InvalidArgumentError, match="positive"):
+        robustness_summary(metrics, distances, scales={
+            "a": {"median_pairwise_distance": 1.0}, "b": {"median_pairwise_distance": 0.0}})
+    with pytest.raises(InvalidArgumentError, match="one distance per galaxy"):
+        robustness_summary(metrics, distances, both={
+            "perturbation": "one-pixel", "galaxies": [0, 1], "attacked": 2,
+            "distances": {"a": [1.0, 2.0], "b": [1.0]}})
