@@ -32,6 +32,7 @@ Run:
     python benchmarks/attacks.py --quick             # a smoke run in about a minute
     python benchmarks/attacks.py --only pgd-parity   # PGD vs ART, graph optimiser on and off,
                                                      # ART batch_size = all images and 32
+    python benchmarks/attacks.py --model M.keras --data DIR   # one-pixel on a trained model
 """
 
 import argparse
@@ -403,6 +404,120 @@ def report_parity(rows, n, steps):
               f"{r['acc']:>8.3f}")
 
 
+def load_correct(model_path, data, n, batch_size=256):
+    """`model_path`, and its first `2 n` correctly classified Y10 test images (the first `n` are
+    attacked, the next `n` warm astrokeras up)."""
+    from astrokeras.data import load_pairs
+
+    model = keras.models.load_model(model_path)
+    xs, ys = [], []
+    for (y10,), labels in load_pairs(data, domains=["y10"], split="test", batch_size=batch_size):
+        xs.append(np.asarray(y10, np.float32))
+        ys.append(np.asarray(labels))
+    x, y = np.concatenate(xs), np.concatenate(ys).astype(np.int64)
+    predicted = np.argmax(model.predict(x, verbose=0, batch_size=batch_size), axis=1)
+    keep = np.flatnonzero(predicted == y)
+    print(f"{model_path}: {len(x)} Y10 test images, {len(keep)} classified correctly "
+          f"(accuracy {len(keep) / len(x):.3f}); value range of all {len(x)}: "
+          f"[{x.min():.3f}, {x.max():.3f}], per band low {x.min(axis=(0, 1, 2)).round(3)}, "
+          f"high {x.max(axis=(0, 1, 2)).round(3)}")
+    if len(keep) < 2 * n:
+        raise SystemExit(f"only {len(keep)} correctly classified test images; need {2 * n}")
+    chosen = keep[:2 * n]
+    return model, x[chosen], y[chosen], (float(x.min()), float(x.max()))
+
+
+def art_pixel_counted(model, x, y, value_range, max_iter, seed):
+    """ART's PixelAttack (th=1, DE) one image at a time, as its own loop does, counting generations.
+
+    ART does not report the generation of success; it is read from the model calls: per image
+    one population call (400 candidates) for the initial population, then per generation one
+    population call and one single-image call (the callback testing the best member).
+    """
+    from art.attacks.evasion import PixelAttack
+    from art.estimators.classification import TensorFlowV2Classifier
+
+    classes = model.output_shape[-1]
+    clf = TensorFlowV2Classifier(model, nb_classes=classes, input_shape=x.shape[1:],
+                                 loss_object=keras.losses.CategoricalCrossentropy(),
+                                 clip_values=value_range)
+    calls = []
+    predict = clf.predict
+
+    def counting_predict(data, *a, **kw):
+        calls.append(len(data))
+        return predict(data, *a, **kw)
+
+    clf.predict = counting_predict
+    attack = PixelAttack(clf, th=1, es=1, max_iter=max_iter, targeted=False, verbose=False)
+    np.random.seed(seed)  # ART's vendored DE draws from NumPy's global generator
+    adversarial, generations, seconds = [], [], 0.0
+    for i in range(len(x)):
+        calls.clear()
+        start = time.perf_counter()
+        adversarial.append(attack.generate(x[i:i + 1], y[i:i + 1])[0])
+        seconds += time.perf_counter() - start
+        generations.append(sum(1 for c in calls if c > 1) - 1)
+    adversarial = np.stack(adversarial)
+    after = np.argmax(model.predict(adversarial, verbose=0), axis=1)
+    success = after != y
+    generations = np.asarray(generations)
+    return seconds, success, generations, adversarial
+
+
+def real_pixel(args):
+    """One-pixel attack on a trained model and a dataset: astrokeras against ART PixelAttack."""
+    import warnings
+
+    from astrokeras.errors import AstroKerasWarning
+
+    n, generations = args.real_images, args.real_max_iter
+    model, x_all, y_all, value_range = load_correct(args.model, args.data, n)
+    x, y, wx, wy = x_all[:n], y_all[:n], x_all[n:], y_all[n:]
+    print(f"load average at start: {open('/proc/loadavg').read().strip()}")
+    print(f"\nOne-pixel attack, {n} correctly classified Y10 test images, population "
+          f"{args.popsize}, {generations} generations; pixel values in the range of the test "
+          f"images [{value_range[0]:.3f}, {value_range[1]:.3f}] for both (ART: clip_values, "
+          f"256 levels; astrokeras: bounds)")
+    searches = [("rand1", dict(strategy="rand1", mutation=0.5)),
+                ("best1", dict(strategy="best1", mutation=(0.5, 1.0)))]
+    print(f"{'':<46} {'success':>8} {'mean gen':>9} {'median gen':>11} {'seconds':>8} "
+          f"{'ART / this':>11}")
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AstroKerasWarning)  # a fallback would void the timing
+        for name, options in searches:
+            options = dict(options, popsize=args.popsize, max_iter=generations,
+                           bounds=value_range)
+            one_pixel(model, wx, wy, seed=0, **options)  # tracing, XLA compilation
+            for seed in range(args.seeds or 1):
+                t, r = timed(lambda: one_pixel(model, x, y, seed=seed, **options))
+                rows.append((f"astrokeras {name}, seed {seed}", r.success,
+                             r.generations[r.success], t))
+        # what a user gets without `bounds`: the per-band range of the attacked images
+        t, r = timed(lambda: one_pixel(model, x, y, seed=0, popsize=args.popsize,
+                                       max_iter=generations))
+        rows.append(("astrokeras rand1, default bounds, seed 0", r.success,
+                     r.generations[r.success], t))
+    for seed in range(args.art_seeds):
+        t, success, art_generations, _ = art_pixel_counted(model, x, y, value_range,
+                                                           generations, seed)
+        rows.append((f"ART PixelAttack (th=1, es=1), seed {seed}", success,
+                     art_generations[success], t))
+    art_t = np.mean([t for name, _, _, t in rows if name.startswith("ART")]) \
+        if args.art_seeds else None
+    for name, success, gens, t in rows:
+        mean = f"{gens.mean():.2f}" if gens.size else "-"
+        median = f"{np.median(gens):.1f}" if gens.size else "-"
+        ratio = f"{art_t / t:.1f}x" if art_t else "-"
+        print(f"{name:<46} {int(success.sum()):>4}/{n:<3} {mean:>9} {median:>11} {t:>8.1f} "
+              f"{ratio:>11}")
+    print("ART's DE can stop at generation 1 at the earliest (its callback runs after each "
+          "generation, on the best member only); astrokeras records generation 0 when the "
+          "initial population already holds a winner.")
+    print(f"load average at end: {open('/proc/loadavg').read().strip()}")
+
+
 def report_gradient(title, rows):
     print(f"\n{title}")
     print("(* astrokeras given ART's batch-mean loss object instead of its per-image sum)")
@@ -461,7 +576,7 @@ def main():
     parser.add_argument("--best1", action="store_true",
                         help="also run astrokeras' one-pixel attack with strategy='best1'")
     parser.add_argument("--seeds", type=int, default=0,
-                        help="tiny model: astrokeras' success over this many seeds")
+                        help="tiny model / --model: astrokeras' success over this many seeds")
     parser.add_argument("--skip-art", action="store_true",
                         help="with --seeds: stop after the seeds (no ART run)")
     parser.add_argument("--tiny-art-images", type=int, default=150,
@@ -470,6 +585,15 @@ def main():
     parser.add_argument("--repeat", type=int, default=2, help="timing repeats (best kept)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--model", help="a trained classifier (.keras): one-pixel attack on it "
+                        "and --data's Y10 test images instead of the synthetic models")
+    parser.add_argument("--data", help="dataset directory for --model")
+    parser.add_argument("--real-images", type=int, default=30,
+                        help="--model: correctly classified test images attacked")
+    parser.add_argument("--real-max-iter", type=int, default=20,
+                        help="--model: generations (both libraries)")
+    parser.add_argument("--art-seeds", type=int, default=1,
+                        help="--model: ART runs (seeds of NumPy's global generator)")
     args = parser.parse_args()
     if args.quick:
         args.images, args.pixel_images, args.paper_images, args.full_pixel_images = 16, 4, 1, 1
@@ -484,6 +608,12 @@ def main():
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}, ART {art.__version__}")
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
+
+    if args.model:
+        if not args.data:
+            parser.error("--model needs --data")
+        real_pixel(args)
+        return
 
     if args.only == "tiny":
         print(f"load average at start: {open('/proc/loadavg').read().strip()}")
