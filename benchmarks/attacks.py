@@ -427,14 +427,18 @@ def load_correct(model_path, data, n, batch_size=256):
     return model, x[chosen], y[chosen], (float(x.min()), float(x.max()))
 
 
-def art_pixel_counted(model, x, y, value_range, max_iter, seed):
+def art_pixel_counted(model, x, y, value_range, max_iter, seed, strategy=None, mutation=None):
     """ART's PixelAttack (th=1, DE) one image at a time, as its own loop does, counting generations.
 
     ART does not report the generation of success; it is read from the model calls: per image
     one population call (400 candidates) for the initial population, then per generation one
     population call and one single-image call (the callback testing the best member).
+    `strategy` / `mutation` replace the defaults of ART's vendored SciPy DE (`"best1bin"`,
+    `(0.5, 1)`) for this call only, everything else of ART unchanged.
     """
-    from art.attacks.evasion import PixelAttack
+    import functools
+
+    from art.attacks.evasion import PixelAttack, pixel_threshold
     from art.estimators.classification import TensorFlowV2Classifier
 
     classes = model.output_shape[-1]
@@ -451,13 +455,20 @@ def art_pixel_counted(model, x, y, value_range, max_iter, seed):
     clf.predict = counting_predict
     attack = PixelAttack(clf, th=1, es=1, max_iter=max_iter, targeted=False, verbose=False)
     np.random.seed(seed)  # ART's vendored DE draws from NumPy's global generator
+    shipped = pixel_threshold.differential_evolution
+    changes = {k: v for k, v in (("strategy", strategy), ("mutation", mutation)) if v is not None}
+    if changes:
+        pixel_threshold.differential_evolution = functools.partial(shipped, **changes)
     adversarial, generations, seconds = [], [], 0.0
-    for i in range(len(x)):
-        calls.clear()
-        start = time.perf_counter()
-        adversarial.append(attack.generate(x[i:i + 1], y[i:i + 1])[0])
-        seconds += time.perf_counter() - start
-        generations.append(sum(1 for c in calls if c > 1) - 1)
+    try:
+        for i in range(len(x)):
+            calls.clear()
+            start = time.perf_counter()
+            adversarial.append(attack.generate(x[i:i + 1], y[i:i + 1])[0])
+            seconds += time.perf_counter() - start
+            generations.append(sum(1 for c in calls if c > 1) - 1)
+    finally:
+        pixel_threshold.differential_evolution = shipped
     adversarial = np.stack(adversarial)
     after = np.argmax(model.predict(adversarial, verbose=0), axis=1)
     success = after != y
@@ -481,8 +492,13 @@ def real_pixel(args):
           f"256 levels; astrokeras: bounds)")
     searches = [("rand1", dict(strategy="rand1", mutation=0.5)),
                 ("best1", dict(strategy="best1", mutation=(0.5, 1.0)))]
+    if args.variants:  # which of ART's two DE choices (base vector, dithered F) matters
+        searches += [("rand1 F~U(0.5,1)", dict(strategy="rand1", mutation=(0.5, 1.0))),
+                     ("best1 F=0.5", dict(strategy="best1", mutation=0.5))]
     print(f"{'':<46} {'success':>8} {'mean gen':>9} {'median gen':>11} {'seconds':>8} "
-          f"{'ART / this':>11}")
+          f"{'ART / this':>11} {'at start':>9}")
+    print("(at start: succeeded in the initial population, generation 0; for ART by generation 1, "
+          "its first check)")
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("error", AstroKerasWarning)  # a fallback would void the timing
@@ -499,19 +515,31 @@ def real_pixel(args):
                                        max_iter=generations))
         rows.append(("astrokeras rand1, default bounds, seed 0", r.success,
                      r.generations[r.success], t))
-    for seed in range(args.art_seeds):
+    for seed in range(0 if args.skip_art else args.art_seeds):
         t, success, art_generations, _ = art_pixel_counted(model, x, y, value_range,
                                                            generations, seed)
         rows.append((f"ART PixelAttack (th=1, es=1), seed {seed}", success,
                      art_generations[success], t))
-    art_t = np.mean([t for name, _, _, t in rows if name.startswith("ART")]) \
-        if args.art_seeds else None
+    if args.art_rand1:  # ART's own DE with DE/rand/1, F = 0.5: a reference for astrokeras' default
+        t, success, art_generations, _ = art_pixel_counted(model, x, y, value_range, generations,
+                                                           0, strategy="rand1bin", mutation=0.5)
+        rows.append(("ART* DE rand1bin F=0.5 (reference), seed 0", success,
+                     art_generations[success], t))
+    art_times = [t for name, _, _, t in rows if name.startswith("ART ")]
+    art_t = np.mean(art_times) if art_times else None
+    art_success = next((success for name, success, _, _ in rows if name.startswith("ART ")),
+                       None)
     for name, success, gens, t in rows:
         mean = f"{gens.mean():.2f}" if gens.size else "-"
         median = f"{np.median(gens):.1f}" if gens.size else "-"
         ratio = f"{art_t / t:.1f}x" if art_t else "-"
+        versus = ""
+        if art_success is not None and not name.startswith("ART"):
+            versus = (f"  (ART seed 0 only: {int(np.sum(art_success & ~success))}, "
+                      f"this only: {int(np.sum(success & ~art_success))})")
+        at_start = f"{int(np.sum(gens <= (1 if name.startswith('ART') else 0))):>4}"
         print(f"{name:<46} {int(success.sum()):>4}/{n:<3} {mean:>9} {median:>11} {t:>8.1f} "
-              f"{ratio:>11}")
+              f"{ratio:>11} {at_start:>9}{versus}")
     print("ART's DE can stop at generation 1 at the earliest (its callback runs after each "
           "generation, on the best member only); astrokeras records generation 0 when the "
           "initial population already holds a winner.")
@@ -578,7 +606,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=0,
                         help="tiny model / --model: astrokeras' success over this many seeds")
     parser.add_argument("--skip-art", action="store_true",
-                        help="with --seeds: stop after the seeds (no ART run)")
+                        help="with --seeds: stop after the seeds (no ART run); --model: no ART run")
     parser.add_argument("--tiny-art-images", type=int, default=150,
                         help="tiny-ConvNet images also attacked by ART's PixelAttack")
     parser.add_argument("--pgd-steps", type=int, default=20)
@@ -592,6 +620,11 @@ def main():
                         help="--model: correctly classified test images attacked")
     parser.add_argument("--real-max-iter", type=int, default=20,
                         help="--model: generations (both libraries)")
+    parser.add_argument("--variants", action="store_true",
+                        help="--model: also astrokeras rand1 with dithered F and best1 with F=0.5")
+    parser.add_argument("--art-rand1", action="store_true",
+                        help="--model: also ART's PixelAttack with its DE switched to "
+                        "strategy='rand1bin', mutation=0.5 (astrokeras' default search)")
     parser.add_argument("--art-seeds", type=int, default=1,
                         help="--model: ART runs (seeds of NumPy's global generator)")
     args = parser.parse_args()
