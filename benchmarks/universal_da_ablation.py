@@ -10,11 +10,12 @@ through `astrokeras.training.run_recipe`, then measures on the Y1 test split, wh
 - `auroc_entropy`: AUROC of the prediction entropy for "merger"; `auroc_cos`: AUROC of
   1 - the largest cosine similarity of a Y1 latent to the Y10 class means.
 - `unk_pred_as`: mergers per predicted class; `unk_H_zero`: mergers with entropy < 1e-6;
-  `H_known_q`, `H_unk_q`: entropy quantiles of known galaxies and mergers.
-- `merger_neighbour_share`: share of a merger's 5 nearest Y1 latents (cosine) that are
-  mergers (`chance` is the merger share); `known_same_label_share`: the same for known
-  galaxies and their own label; `auroc_5nn_y10`: AUROC of the mean distance of a Y1 latent
-  to its 5 nearest known Y10 latents.
+  `H_known_q`, `H_unk_q`: entropy quantiles (0.5, 0.9 and 0.1, 0.5, 0.9) of known galaxies
+  and mergers.
+- On L2-normalised latents: `merger_neighbour_share`: share of a merger's 5 nearest Y1
+  latents that are mergers (`chance` is the merger share); `known_same_label_share`: the
+  same for known galaxies and their own label; `auroc_5nn_y10`: AUROC of the mean distance
+  of a Y1 latent to its 5 nearest known Y10 latents.
 
 Each run appends one JSON line to `<out>/results.jsonl` (rewritten atomically); its model goes
 to `<out>/<name>`. A full run (12 epochs) takes 6.5 to 7.5 minutes on 2 shared CPU cores.
