@@ -1,0 +1,163 @@
+"""Photo-z diagnostics: why FGSM multiplies sigma_MAD less than the paper on the CPU-scale net.
+
+Three measurements behind the photo-z finding of benchmarks/RESULTS.md ("Reproduction of the
+papers", experiment 3), on the dataset and models written by
+`python benchmarks/reproduce.py --out runs/reproduce photoz ...`:
+
+- `information`: how much redshift the images hold, independently of the network.
+  scikit-learn regressors fitted on the training split and scored on the test split:
+  HistGradientBoostingRegressor on the summed central 8x8 stretched pixels of each band plus
+  E(B-V), and a 10-nearest-neighbour regressor on the raw (unstretched) central fluxes as
+  arcsinh(flux_b / |flux_r|) plus E(B-V). Prints sigma_MAD, eta and bias of each.
+- `collapse`: how FGSM (eps 0.01, the true bin as label, as reproduce.py) changes a trained
+  network's redshifts: mean z_phot clean and attacked per z_spec quarter, the share of pixel
+  values below 0.05, and the perturbation's summed value relative to the image's own.
+- `optimizers`: training loss and test sigma_MAD / eta of the Inception network after a few
+  epochs (cosine decay to 1 %) for Adam with the morphology recipe's betas (0.7, 0.8) against
+  Keras' defaults (0.9, 0.999), and for learning rates 1e-3 and 3e-3. One config per call
+  (about 1 minute per epoch on 2 shared cores).
+
+Usage:
+
+    python benchmarks/photoz_diagnostics.py information [--data DIR]
+    python benchmarks/photoz_diagnostics.py collapse [--data DIR] [--model PATH]
+    python benchmarks/photoz_diagnostics.py optimizers --config recipe|keras|fast [--epochs 9]
+
+The figures of RESULTS.md came from `information`, `collapse` (the 20-epoch regular model)
+and `optimizers` with `--epochs 9` for `recipe` and `keras`, and `--config fast` read after
+3 epochs.
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+
+DATA = "runs/reproduce/data/photoz_n2000_s32"
+MODEL = "runs/reproduce/photoz/seed0/regular/classifier.keras"
+CONFIGS = {"recipe": (1e-3, 0.7, 0.8), "keras": (1e-3, 0.9, 0.999), "fast": (3e-3, 0.7, 0.8)}
+
+
+def split(directory, name, preprocess=True):
+    """Images, E(B-V), redshift bins and z_spec of one split, in memory."""
+    from astrokeras.data import load_pairs
+
+    images, ebv, bins, z_spec = [], [], [], []
+    for (image,), labels, values in load_pairs(directory, split=name, batch_size=256,
+                                               values=True, preprocess=preprocess):
+        images.append(image.numpy())
+        ebv.append(values["ebv"].numpy())
+        bins.append(labels.numpy())
+        z_spec.append(values["redshift"].numpy())
+    return (np.concatenate(images), np.concatenate(ebv), np.concatenate(bins),
+            np.concatenate(z_spec))
+
+
+def scores(z_phot, z_spec):
+    """bias, sigma_MAD and eta (|dz| > 0.05) of dz = (z_phot - z_spec) / (1 + z_spec)."""
+    from astrokeras.evaluation import photoz_metrics
+
+    metrics = photoz_metrics(np.asarray(z_phot, np.float64), np.asarray(z_spec, np.float64))
+    return {k: round(float(metrics[k]), 4) for k in ("bias", "sigma_mad", "eta")}
+
+
+def _central_sums(images, half=4):
+    c = images.shape[1] // 2
+    return images[:, c - half:c + half, c - half:c + half, :].sum(axis=(1, 2))
+
+
+def information(args):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.neighbors import KNeighborsRegressor
+
+    for preprocess, name, regressor in (
+            (True, "gradient boosting, stretched central sums",
+             HistGradientBoostingRegressor(max_iter=300)),
+            (False, "10-NN, raw flux ratios", KNeighborsRegressor(10))):
+        features = {}
+        for part in ("train", "test"):
+            x, ebv, _, z = split(args.data, part, preprocess=preprocess)
+            sums = _central_sums(x)
+            if not preprocess:
+                sums = np.arcsinh(sums / (np.abs(sums[:, 2:3]) + 1e-3))
+            features[part] = (np.concatenate([sums, ebv[:, None]], axis=1), z)
+        regressor.fit(*features["train"])
+        predicted = regressor.predict(features["test"][0])
+        print(f"{name}: {scores(predicted, features['test'][1])} "
+              f"({len(features['train'][1])} train, {len(features['test'][1])} test galaxies)")
+
+
+def _z_phot(model, x, ebv, num_bins):
+    centres = (np.arange(num_bins) + 0.5) / num_bins
+    return model.predict({"image": x, "ebv": ebv[:, None]}, batch_size=256, verbose=0) @ centres
+
+
+def collapse(args):
+    import keras
+
+    import astrokeras.models  # noqa: F401  (registers the custom layers for loading)
+    from astrokeras import attacks
+
+    x, ebv, bins, z = split(args.data, "test")
+    model = keras.models.load_model(args.model, compile=False)
+    adversarial = attacks.fgsm(model, {"image": x, "ebv": ebv[:, None]}, bins, eps=args.eps,
+                               clip=(0.0, 1.0), batch_size=256)["image"]
+    num_bins = model.output_shape[-1]
+    clean, attacked = _z_phot(model, x, ebv, num_bins), _z_phot(model, adversarial, ebv, num_bins)
+    print(f"clean {scores(clean, z)}; FGSM eps {args.eps} {scores(attacked, z)}")
+    for low in (0.0, 0.25, 0.5, 0.75):
+        inside = (z >= low) & (z < low + 0.25)
+        print(f"z_spec [{low:.2f}, {low + 0.25:.2f}): {inside.sum()} galaxies, mean z_phot "
+              f"clean {clean[inside].mean():.3f}, FGSM {attacked[inside].mean():.3f}")
+    delta = adversarial - x
+    print(f"pixel values below 0.05: {np.mean(x < 0.05):.3f}; summed perturbation / summed "
+          f"image, mean over images: {np.mean(delta.sum((1, 2, 3)) / x.sum((1, 2, 3))):.2f}")
+
+
+def optimizers(args):
+    import keras
+
+    from astrokeras.models import inception_photoz
+
+    x, ebv, bins, _ = split(args.data, "train")
+    x_test, ebv_test, _, z_test = split(args.data, "test")
+    learning_rate, beta_1, beta_2 = CONFIGS[args.config]
+    keras.utils.set_random_seed(0)
+    model = inception_photoz(image_shape=x.shape[1:], num_bins=args.num_bins)
+    steps = args.epochs * int(np.ceil(len(x) / args.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
+    model.compile(keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2),
+                  "sparse_categorical_crossentropy")
+    started = time.time()
+    for epoch in range(args.epochs):
+        history = model.fit({"image": x, "ebv": ebv[:, None]}, bins, batch_size=args.batch_size,
+                            epochs=1, verbose=0, shuffle=True)
+        test = scores(_z_phot(model, x_test, ebv_test, args.num_bins), z_test)
+        print(f"{args.config} lr {learning_rate} betas ({beta_1}, {beta_2}) epoch {epoch + 1}: "
+              f"loss {history.history['loss'][0]:.3f}, test {test}, "
+              f"{time.time() - started:.0f} s", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DATA, help="photo-z dataset directory")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("information")
+    attack = commands.add_parser("collapse")
+    attack.add_argument("--model", default=MODEL)
+    attack.add_argument("--eps", type=float, default=0.01)
+    train = commands.add_parser("optimizers")
+    train.add_argument("--config", choices=sorted(CONFIGS), default="recipe")
+    train.add_argument("--epochs", type=int, default=9)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--num-bins", type=int, default=180)
+    args = parser.parse_args(argv)
+    {"information": information, "collapse": collapse, "optimizers": optimizers}[
+        args.command](args)
+
+
+if __name__ == "__main__":
+    main()
