@@ -90,9 +90,14 @@ def information(args):
               f"({len(features['train'][1])} train, {len(features['test'][1])} test galaxies)")
 
 
-def _z_phot(model, x, ebv, num_bins):
-    centres = (np.arange(num_bins) + 0.5) / num_bins
-    return model.predict({"image": x, "ebv": ebv[:, None]}, batch_size=256, verbose=0) @ centres
+def _z_phot(model, x, ebv, z_spec, directory):
+    """The PDF-mean redshifts of a binned photo-z network over the dataset's redshift range."""
+    from astrokeras.data import load_manifest
+    from astrokeras.evaluation import evaluate_photoz
+
+    z_min, z_max = load_manifest(directory)["simulation"]["z_range"]
+    return evaluate_photoz(model, {"image": x, "ebv": ebv[:, None]}, z_spec, z_min=z_min,
+                           z_max=z_max, batch_size=256)["z_mean"]
 
 
 def collapse(args):
@@ -105,8 +110,8 @@ def collapse(args):
     model = keras.models.load_model(args.model, compile=False)
     adversarial = attacks.fgsm(model, {"image": x, "ebv": ebv[:, None]}, bins, eps=args.eps,
                                clip=(0.0, 1.0), batch_size=256)["image"]
-    num_bins = model.output_shape[-1]
-    clean, attacked = _z_phot(model, x, ebv, num_bins), _z_phot(model, adversarial, ebv, num_bins)
+    clean = _z_phot(model, x, ebv, z, args.data)
+    attacked = _z_phot(model, adversarial, ebv, z, args.data)
     print(f"clean {scores(clean, z)}; FGSM eps {args.eps} {scores(attacked, z)}")
     for low in (0.0, 0.25, 0.5, 0.75):
         inside = (z >= low) & (z < low + 0.25)
@@ -120,13 +125,15 @@ def collapse(args):
 def optimizers(args):
     import keras
 
+    from astrokeras.data import load_manifest
     from astrokeras.models import inception_photoz
 
     x, ebv, bins, _ = split(args.data, "train")
     x_test, ebv_test, _, z_test = split(args.data, "test")
     learning_rate, beta_1, beta_2 = CONFIGS[args.config]
     keras.utils.set_random_seed(0)
-    model = inception_photoz(image_shape=x.shape[1:], num_bins=args.num_bins)
+    num_bins = int(load_manifest(args.data)["simulation"]["num_bins"])  # the labels' bins
+    model = inception_photoz(image_shape=x.shape[1:], num_bins=num_bins)
     steps = args.epochs * int(np.ceil(len(x) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2),
@@ -135,7 +142,7 @@ def optimizers(args):
     for epoch in range(args.epochs):
         history = model.fit({"image": x, "ebv": ebv[:, None]}, bins, batch_size=args.batch_size,
                             epochs=1, verbose=0, shuffle=True)
-        test = scores(_z_phot(model, x_test, ebv_test, args.num_bins), z_test)
+        test = scores(_z_phot(model, x_test, ebv_test, z_test, args.data), z_test)
         print(f"{args.config} lr {learning_rate} betas ({beta_1}, {beta_2}) epoch {epoch + 1}: "
               f"loss {history.history['loss'][0]:.3f}, test {test}, "
               f"{time.time() - started:.0f} s", flush=True)
@@ -153,7 +160,6 @@ def main(argv=None):
     train.add_argument("--config", choices=sorted(CONFIGS), default="recipe")
     train.add_argument("--epochs", type=int, default=9)
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--num-bins", type=int, default=180)
     args = parser.parse_args(argv)
     {"information": information, "collapse": collapse, "optimizers": optimizers}[
         args.command](args)

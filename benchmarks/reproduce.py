@@ -531,19 +531,60 @@ def _plot_dz(rows, z_spec, path):
 
 # -- experiment 4 --------------------------------------------------------------------------
 
-def universal(args):
-    """Universal DA vs MMD with a class present only in the Y1 target, Ciprijanovic 2023."""
-    import keras
+def open_set_scores(model, paired, unknown_class):
+    """Open-set figures of a `DomainAdaptationModel` on the Y1 test images of `paired`.
 
+    Args:
+        model: the trained `DomainAdaptationModel` (its `predict_open_set` rule).
+        paired: `load_paired` output with "y10" and "y1" images and the labels.
+        unknown_class: the label present only in the target.
+
+    Returns:
+        A dict: `figures` (known-class accuracy, unknown detected, known rejected, H-score,
+        and the threshold-free AUROCs of the prediction entropy and of the latent cosine
+        distance to the Y10 class means) and the arrays they come from (`labels`,
+        `unknown`, `probabilities`, `entropy`, `z10`, `z1`: unit-length latents).
+    """
     from sklearn.metrics import roc_auc_score
 
-    import astrokeras.training  # noqa: F401  (registers the training models)
     from astrokeras import losses
-    from astrokeras.models import split_at_latent
+    from astrokeras.evaluation import latent_embeddings
     from astrokeras.training import UNKNOWN
 
     def unit(z):
         return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+
+    y1 = paired["images"]["y1"]
+    labels = np.asarray(paired["labels"])
+    unknown = labels == unknown_class
+    predicted = model.predict_open_set(y1, batch_size=256)
+    known_labels = labels[~unknown] - (labels[~unknown] > unknown_class)
+    known = float(np.mean(predicted[~unknown] == known_labels))
+    detected = float(np.mean(predicted[unknown] == UNKNOWN))
+    h_score = 0.0 if known + detected == 0 else 2 * known * detected / (known + detected)
+    # Threshold-free: how well each score ranks the unknown class above the known ones on the
+    # Y1 test set (AUROC, 0.5 = chance). The rule's own score is the prediction entropy; the
+    # latent score is 1 - the largest cosine similarity of a Y1 latent to the Y10 test class
+    # means (known classes, labels from Y10).
+    probabilities = model.classifier.predict(y1, batch_size=256, verbose=0)
+    entropy = np.asarray(losses.entropy(probabilities))
+    z10 = unit(latent_embeddings(model, paired["images"]["y10"], batch_size=256))
+    z1 = unit(latent_embeddings(model, y1, batch_size=256))
+    means = unit(np.stack([z10[labels == c].mean(axis=0) for c in np.unique(labels[~unknown])]))
+    figures = {"known_accuracy": known, "unknown_detected": detected,
+               "known_rejected": float(np.mean(predicted[~unknown] == UNKNOWN)),
+               "h_score": h_score,
+               "auroc_entropy": float(roc_auc_score(unknown, entropy)),
+               "auroc_latent": float(roc_auc_score(unknown, 1.0 - (z1 @ means.T).max(axis=1)))}
+    return {"figures": figures, "labels": labels, "unknown": unknown,
+            "probabilities": probabilities, "entropy": entropy, "z10": z10, "z1": z1}
+
+
+def universal(args):
+    """Universal DA vs MMD with a class present only in the Y1 target, Ciprijanovic 2023."""
+    import keras
+
+    import astrokeras.training  # noqa: F401  (registers the training models)
 
     out = Path(args.out) / "universal"
     data = {"kind": "morphology", "n": args.n, "size": args.size, "source": "y10",
@@ -564,31 +605,7 @@ def universal(args):
             if paired is None:
                 paired = _test_images(data["directory"], ("y10", "y1"))
             model = keras.models.load_model(directory / "model.keras", compile=False)
-            y1 = paired["images"]["y1"]
-            predicted = model.predict_open_set(y1, batch_size=256)
-            labels = np.asarray(paired["labels"])
-            unknown = labels == args.unknown_class
-            known_labels = labels[~unknown] - (labels[~unknown] > args.unknown_class)
-            known = float(np.mean(predicted[~unknown] == known_labels))
-            detected = float(np.mean(predicted[unknown] == UNKNOWN))
-            rejected_known = float(np.mean(predicted[~unknown] == UNKNOWN))
-            h_score = 0.0 if known + detected == 0 else 2 * known * detected / (known + detected)
-            # Threshold-free: how well each score ranks the unknown class above the known ones
-            # on the Y1 test set (AUROC, 0.5 = no better than chance). The rule's own score is
-            # the prediction entropy; the latent score is 1 - the largest cosine similarity of
-            # a Y1 latent to the Y10 test class means (known classes, labels from Y10).
-            probabilities = model.classifier.predict(y1, batch_size=256, verbose=0)
-            entropy = np.asarray(losses.entropy(probabilities))
-            encoder, _ = split_at_latent(model.classifier, model.latent)
-            z10 = unit(encoder.predict(paired["images"]["y10"], batch_size=256, verbose=0))
-            z1 = unit(encoder.predict(y1, batch_size=256, verbose=0))
-            means = unit(np.stack([z10[labels == c].mean(axis=0)
-                                   for c in np.unique(labels[~unknown])]))
-            row[label] = {"known_accuracy": known, "unknown_detected": detected,
-                          "known_rejected": rejected_known, "h_score": h_score,
-                          "auroc_entropy": float(roc_auc_score(unknown, entropy)),
-                          "auroc_latent": float(roc_auc_score(
-                              unknown, 1.0 - (z1 @ means.T).max(axis=1)))}
+            row[label] = open_set_scores(model, paired, args.unknown_class)["figures"]
         per_seed.append(row)
         print(f"  seed {seed}: " + json.dumps(row), flush=True)
     keys = ("known_accuracy", "unknown_detected", "known_rejected", "h_score",

@@ -63,12 +63,13 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from astrokeras import losses  # noqa: E402
-from astrokeras.evaluation import latent_embeddings, load_paired  # noqa: E402
+from astrokeras.evaluation import load_paired  # noqa: E402
 from astrokeras.models.split import latent_output  # noqa: E402
 from astrokeras.training import run  # noqa: E402
 from astrokeras.training.methods import UniversalDA  # noqa: E402
 from astrokeras.training.methods.universal_da import (_normalize,  # noqa: E402
                                                       entropy_separation_loss)
+from reproduce import open_set_scores  # noqa: E402  (benchmarks/, the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "runs/reproduce/data/morphology_n3000_s64"
@@ -223,32 +224,22 @@ def evaluate(directory, data, name, unknown_class=2):
         A dict of figures, rounded to 3 decimals.
     """
     paired = load_paired(str(data), ["y10", "y1"], split="test")
-    labels = np.asarray(paired["labels"])
-    x10, x1 = paired["images"]["y10"], paired["images"]["y1"]
-    unk = labels == unknown_class
-    known_labels = labels - (labels > unknown_class)
     model = keras.models.load_model(Path(directory) / run.MODEL_FILE, compile=False,
                                     custom_objects=LEGACY)
-    predicted = model.predict_open_set(x1, batch_size=256)
-    probabilities = model.classifier.predict(x1, batch_size=256, verbose=0)
-    entropy = -(probabilities * np.log(np.clip(probabilities, 1e-12, 1))).sum(1)
-
-    def unit(z):
-        return z / np.linalg.norm(z, axis=1, keepdims=True).clip(1e-12)
-
-    z10 = unit(latent_embeddings(model, x10, batch_size=256))
-    z1 = unit(latent_embeddings(model, x1, batch_size=256))
-    means = unit(np.stack([z10[labels == k].mean(0) for k in np.unique(labels[~unk])]))
+    scores = open_set_scores(model, paired, unknown_class)
+    figures, labels, unk = scores["figures"], scores["labels"], scores["unknown"]
+    probabilities, entropy, z10, z1 = (scores[k] for k in ("probabilities", "entropy", "z10",
+                                                           "z1"))
     neighbours = NearestNeighbors(n_neighbors=6).fit(z1).kneighbors(z1)[1][:, 1:]  # not self
     to_y10 = NearestNeighbors(n_neighbors=5).fit(z10[~unk]).kneighbors(z1)[0].mean(1)
     k = probabilities.shape[1]
     return dict(
         name=name,
-        known=round(float(np.mean(predicted[~unk] == known_labels[~unk])), 3),
-        detected=round(float(np.mean(predicted[unk] == -1)), 3),
-        known_rejected=round(float(np.mean(predicted[~unk] == -1)), 3),
-        auroc_entropy=round(roc_auc_score(unk, entropy), 3),
-        auroc_cos=round(roc_auc_score(unk, -(z1 @ means.T).max(1)), 3),
+        known=round(figures["known_accuracy"], 3),
+        detected=round(figures["unknown_detected"], 3),
+        known_rejected=round(figures["known_rejected"], 3),
+        auroc_entropy=round(figures["auroc_entropy"], 3),
+        auroc_cos=round(figures["auroc_latent"], 3),
         unk_pred_as=np.bincount(probabilities[unk].argmax(1), minlength=k).tolist(),
         unk_H_zero=int((entropy[unk] < 1e-6).sum()),
         H_known_q=np.round(np.quantile(entropy[~unk], [.5, .9]), 3).tolist(),

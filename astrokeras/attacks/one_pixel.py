@@ -36,8 +36,9 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
     classifiers: each candidate is `(row, column, one value per band)` for each changed pixel;
     a population of `popsize` candidates per image evolves by DE/rand/1 (mutant
     `a + F (b - c)` from three distinct other members, binomial crossover with rate
-    `crossover`, greedy selection; `strategy="best1"` mutates around the best member instead) to minimise the probability of the true class (untargeted)
-    or `1 - p(target)` (targeted), for at most `max_iter` generations.
+    `crossover`, greedy selection; `strategy="best1"` mutates around the best member instead)
+    to minimise the probability of the true class (untargeted) or `1 - p(target)` (targeted),
+    for at most `max_iter` generations.
 
     Vectorised: every generation scores the whole population of every image still under attack
     in one batched model call (split into chunks of `batch_size` candidate images to bound

@@ -467,11 +467,8 @@ def markdown_tables(summary):
         lines += ["", "### Latent-space distances from the base images (Table 3)", "",
                   "| Model | Perturbation | N | Median | Mean ± s.e. |", "|---|---|---|---|---|"]
         for name, perturbation, s in rows:
-            mean = _number(s["mean"])
-            if s["sem"] is not None:
-                mean += f" ± {_number(s['sem'])}"
             lines.append(f"| {name} | {perturbation} | {s['n']} | {_number(s['median'])} | "
-                         f"{mean} |")
+                         f"{_mean_sem(s)} |")
     scaled = [(name, p, s) for name, per in summary.get("table3_scaled", {}).items()
               for p, s in per.items()]
     if scaled:
