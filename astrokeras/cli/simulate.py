@@ -30,6 +30,12 @@ SHARD_INDEX = Annotated[int, typer.Option(
 NUM_SHARDS = Annotated[int, typer.Option(
     "--num-shards", help="Number of parts (e.g. machines) the shard files are split into.")]
 SHARD_SIZE = Annotated[int, typer.Option("--shard-size", help="Galaxies per shard file.")]
+# astrokeras.data.preprocessing.DEFAULT_C, not imported: `astrokeras.data` starts TensorFlow.
+DEFAULT_SOFTENING = 0.85
+SOFTENING = Annotated[float, typer.Option(
+    "--softening", help="Arcsinh softening c of the stored clip + arcsinh stretch, in units of "
+    "the clipped range (0.85: the morphology papers' stretch; about 10x the sky noise, e.g. "
+    "0.001, keeps colours as differences: Lupton et al. 1999).")]
 
 
 def _fail(error):
@@ -52,7 +58,7 @@ def _names(text):
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size):
+def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size, softening):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
 
@@ -76,7 +82,7 @@ def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
 
         manifest = write_dataset(simulation, n, out, seed=seed, shard_size=shard_size,
                                  workers=workers, shard_index=shard_index,
-                                 num_shards=num_shards, progress=report)
+                                 num_shards=num_shards, c=softening, progress=report)
     seconds = time.perf_counter() - start
     if manifest is None:
         typer.echo(f"Wrote shard part {shard_index} of {num_shards} to {out} in {seconds:.1f} s; "
@@ -97,6 +103,7 @@ def morphology(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
+    softening: SOFTENING = DEFAULT_SOFTENING,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 100).")] = 100,
     bands: Annotated[str, typer.Option("--bands", help="LSST bands, comma-separated.")] = "g,r,i",
     depths: Annotated[str, typer.Option("--depths", help="Domains: y10 and/or y1.")] = "y10,y1",
@@ -117,7 +124,8 @@ def morphology(
             class_fractions=_floats("class-fractions", class_fractions, 3),
             magnitude_range=_floats("magnitude-range", magnitude_range, 2),
             morphometry=morphometry)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
+             softening)
     except (AstroKerasError, FileNotFoundError) as error:
         _fail(error)
 
@@ -131,6 +139,7 @@ def deepmerge(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
+    softening: SOFTENING = DEFAULT_SOFTENING,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 75).")] = 75,
     class_fractions: Annotated[str, typer.Option(
         "--class-fractions", help="Relative non-merger,merger numbers.")] = "1,1",
@@ -146,7 +155,8 @@ def deepmerge(
         simulation = DeepMergeSimulation(
             size=size, class_fractions=_floats("class-fractions", class_fractions, 2),
             magnitude_range=_floats("magnitude-range", magnitude_range, 2), exposure=exposure)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
+             softening)
     except (AstroKerasError, FileNotFoundError) as error:
         _fail(error)
 
@@ -160,6 +170,7 @@ def photoz(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
+    softening: SOFTENING = DEFAULT_SOFTENING,
     size: Annotated[int, typer.Option("--size", help="Cutout side in pixels (paper: 64).")] = 64,
     depth: Annotated[str, typer.Option("--depth", help="LSST depth: y10 or y1.")] = "y10",
     z_range: Annotated[str, typer.Option("--z-range", help="Redshift range min,max.")] = "0,1",
@@ -173,7 +184,8 @@ def photoz(
         simulation = PhotoZSimulation(size=size, depth=depth,
                                       z_range=_floats("z-range", z_range, 2),
                                       num_bins=num_bins, ebv_max=ebv_max)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size)
+        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
+             softening)
     except (AstroKerasError, FileNotFoundError) as error:
         _fail(error)
 

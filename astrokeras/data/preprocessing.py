@@ -8,6 +8,12 @@ transform at training, evaluation and inference time:
     x' = (clip(x, low, high) - low) / (high - low)          in [0, 1]
     y  = arcsinh(x' / c) / arcsinh(1 / c)                   in [0, 1], c = 0.85
 
+The softening `c` is a dataset choice (`write_dataset(c=...)`, `astrokeras simulate ...
+--softening`, `[data].softening` of a recipe). At c = 0.85 almost every galaxy pixel lies in the
+linear part of the arcsinh (values << c), which suits morphology; a softening near ten times
+the sky noise (about 0.001 for astrokeras' photo-z cutouts) puts the galaxy in the logarithmic
+part, where colours are differences of stretched values (asinh magnitudes, Lupton et al. 1999).
+
 `ClipArcsinh` holds the limits and serialises to a dict (for the manifest or model metadata).
 """
 
@@ -33,6 +39,15 @@ def check_percentiles(percentiles):
         raise InvalidArgumentError("`percentiles` must satisfy 0 <= low < high <= 100.",
                                    percentiles, "0 <= low < high <= 100")
     return (low, high)
+
+
+def check_softening(c):
+    """Validate an arcsinh softening: a finite number > 0 (in units of the clipped range)."""
+    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(c) or not c > 0:
+        raise InvalidArgumentError("`c` (the arcsinh softening) must be a finite number > 0.",
+                                   c, "e.g. 0.85 (the papers' stretch) or 0.001")
+    return float(c)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,11 +80,9 @@ class ClipArcsinh:
         if any(not h > lo for lo, h in zip(low, high)):
             raise InvalidArgumentError("Every `high` limit must exceed its `low` limit.",
                                        (low, high), "high > low per band")
-        if not self.c > 0:
-            raise InvalidArgumentError("`c` must be positive.", self.c, "> 0")
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
-        object.__setattr__(self, "c", float(self.c))
+        object.__setattr__(self, "c", check_softening(self.c))
 
     def __call__(self, images):
         """Apply to a numpy array (..., bands); returns float32 values in [0, 1]."""
@@ -118,6 +131,7 @@ def fit_clip_arcsinh(images, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
     3
     """
     low_p, high_p = check_percentiles(percentiles)
+    c = check_softening(c)
     images = np.asarray(images)
     if images.ndim < 2:
         raise InvalidArgumentError("`images` must have a trailing band axis.", images.shape,

@@ -37,7 +37,7 @@ import numpy as np
 from astrokeras import __version__
 from astrokeras.data import simulation as simulation_lib
 from astrokeras.data.preprocessing import (DEFAULT_C, DEFAULT_PERCENTILES, check_percentiles,
-                                           fit_clip_arcsinh)
+                                           check_softening, fit_clip_arcsinh)
 from astrokeras.errors import ConfigError, DataError, InvalidArgumentError, check_positive_int
 
 SCHEMA = "astrokeras.dataset/1"
@@ -223,6 +223,7 @@ def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, s
         raise InvalidArgumentError("`shard_index` must be in [0, num_shards).", shard_index,
                                    f"0..{num_shards - 1}")
     percentiles = check_percentiles(percentiles)
+    c = check_softening(c)
     if not isinstance(directory, (str, os.PathLike)):
         raise InvalidArgumentError("`directory` must be a path.", directory, "str or PathLike")
     directory = os.fspath(directory)
@@ -282,6 +283,7 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
     import galsim
 
     percentiles = check_percentiles(percentiles)
+    c = check_softening(c)
     with open(os.path.join(directory, PLAN)) as handle:
         plan = json.load(handle)
     simulation = simulation_from_config(plan["kind"], plan["simulation"])

@@ -70,6 +70,8 @@ SCHEMA = {
         "workers": (int, 0, lambda v: v >= 0),
         "augment": (bool, True, None),
         "unknown_class": (int, -1, lambda v: v >= -1),
+        # arcsinh softening of the stretch; None: the dataset's own (0.85 when simulated here)
+        "softening": (_NUMBER, None, lambda v: 0 < v < float("inf")),
     },
     "model": {
         "architecture": (str, "convnet", ARCHITECTURES),

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from astrokeras import __version__, data as data_lib, models
+from astrokeras.data.preprocessing import DEFAULT_C
 from astrokeras.errors import ConfigError
 from astrokeras.training.adversarial_training_model import AdversarialTrainingModel
 from astrokeras.training.attack_specs import FGSM, PGD
@@ -72,12 +73,28 @@ def ensure_dataset(recipe, progress=None):
         if manifest["kind"] != spec["kind"]:
             raise ConfigError(f"[data].directory {directory} holds a {manifest['kind']} dataset, "
                               f"the recipe asks for {spec['kind']}.", str(directory))
+        _check_softening(spec, manifest, directory)
         return manifest
     simulation = _SIMULATIONS[spec["kind"]](spec["size"])
+    softening = DEFAULT_C if spec["softening"] is None else spec["softening"]
     manifest = data_lib.write_dataset(simulation, spec["n"], directory,
                                       seed=recipe["experiment"]["seed"],
-                                      workers=spec["workers"] or None, progress=progress)
+                                      workers=spec["workers"] or None, c=softening,
+                                      progress=progress)
     return manifest
+
+
+def _check_softening(spec, manifest, directory):
+    """An existing dataset must have been stretched with the softening the recipe names."""
+    if spec["softening"] is None:
+        return
+    stored = sorted({float(p["c"]) for p in manifest["preprocessing"].values()})
+    if any(abs(c - spec["softening"]) > 1e-12 * spec["softening"] for c in stored):
+        raise ConfigError(
+            f"[data].softening = {spec['softening']:g}, but the dataset in {directory} was "
+            f"stretched with c = {', '.join(f'{c:g}' for c in stored)}; give another "
+            "[data].directory, or restretch it with astrokeras.data.finalize(directory, "
+            "c=...).", spec["softening"], f"{', '.join(f'{c:g}' for c in stored)}")
 
 
 def build_classifier(recipe, manifest, num_classes):

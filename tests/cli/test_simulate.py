@@ -71,3 +71,22 @@ def test_simulate_deepmerge_and_photoz(tmp_path):
     assert manifest["simulation"]["num_bins"] == 10
     result = runner.invoke(app, ["simulate", "show", str(tmp_path / "pz"), "--per-class", "2"])
     assert result.exit_code == 0, result.output
+
+
+def test_softening_is_stored_in_the_manifest_and_checked_before_simulating(tmp_path):
+    from astrokeras.cli.simulate import DEFAULT_SOFTENING
+    from astrokeras.data.preprocessing import DEFAULT_C
+
+    assert DEFAULT_SOFTENING == DEFAULT_C
+    result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
+                                 str(tmp_path / "pz"), "--size", "16", "--workers", "1",
+                                 "--num-bins", "10", "--softening", "0.001"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "pz" / "manifest.json").read_text())
+    assert manifest["preprocessing"]["y10"]["c"] == 0.001
+
+    result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
+                                 str(tmp_path / "bad"), "--size", "16", "--softening", "0"])
+    assert result.exit_code == 1
+    assert "softening" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "bad").exists()  # refused before any work

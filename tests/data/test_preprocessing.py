@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
+from astrokeras.data.preprocessing import ClipArcsinh, check_softening, fit_clip_arcsinh
 from astrokeras.errors import ConfigError, InvalidArgumentError
 
 
@@ -46,3 +46,27 @@ def test_bad_arguments_name_themselves():
         ClipArcsinh(low=(1.0,), high=(0.5,))
     with pytest.raises(InvalidArgumentError, match="bands"):
         ClipArcsinh(low=(0.0,), high=(1.0,))(np.zeros((2, 2, 3)))
+
+
+@pytest.mark.parametrize("c", [0, -0.1, math.nan, math.inf, True, "0.85", None])
+def test_softening_must_be_a_finite_positive_number(c):
+    with pytest.raises(InvalidArgumentError, match="softening"):
+        check_softening(c)
+    with pytest.raises(InvalidArgumentError, match="softening"):
+        ClipArcsinh(low=(0.0,), high=(1.0,), c=c)
+    with pytest.raises(InvalidArgumentError, match="softening"):
+        fit_clip_arcsinh(np.ones((2, 2, 1)), c=c)
+
+
+def test_small_softening_turns_flux_ratios_into_differences():
+    # Two bands in a fixed ratio 1:3 at any brightness: with a small softening the stretched
+    # difference is the same for every brightness (log regime), with c = 0.85 it grows with it.
+    flux = np.array([1e-3, 1e-2, 1e-1])
+    images = np.stack([flux, 3 * flux], axis=-1)[:, None, None, :]
+    for c, spread in ((1e-5, 1e-3), (0.85, None)):
+        stretched = ClipArcsinh(low=(0.0, 0.0), high=(1.0, 1.0), c=c)(images)[:, 0, 0, :]
+        difference = (stretched[:, 1] - stretched[:, 0]) * math.asinh(1 / c)
+        if spread is not None:
+            np.testing.assert_allclose(difference, math.log(3), atol=spread)
+        else:
+            assert difference[2] > 10 * difference[0]

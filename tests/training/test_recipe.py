@@ -30,6 +30,9 @@ def test_defaults_are_filled_in():
     ({"model": {"architecture": "inception_photoz"}}, r"does not fit \[data\].kind"),
     ({"method": {"name": "pgd", "eps": 0.01, "step": 0.02}}, r"\[method\].step must not"),
     ({"method": {"name": "universal"}}, r"needs \[data\].unknown_class"),
+    ({"data": {"softening": 0}}, r"\[data\].softening is out of range"),
+    ({"data": {"softening": float("nan")}}, r"\[data\].softening is out of range"),
+    ({"data": {"softening": "0.001"}}, r"\[data\].softening must be of type"),
 ])
 def test_bad_recipes_name_the_key(changes, message):
     with pytest.raises(ConfigError, match=message):

@@ -94,6 +94,32 @@ def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
         build_datasets(recipe, ensure_dataset(recipe))
 
 
+def test_softening_of_an_existing_dataset_must_match_the_recipe(dataset, tmp_path):
+    from astrokeras.errors import ConfigError
+    from astrokeras.training.run import ensure_dataset
+
+    recipe = _recipe(dataset, tmp_path)
+    assert ensure_dataset(recipe)["preprocessing"]["y10"]["c"] == 0.85  # softening None
+    recipe["data"]["softening"] = 0.85
+    ensure_dataset(recipe)
+    recipe["data"]["softening"] = 0.001
+    with pytest.raises(ConfigError, match=r"\[data\].softening = 0.001.*c = 0.85"):
+        ensure_dataset(recipe)
+
+
+def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path):
+    from astrokeras.training.run import ensure_dataset
+
+    recipe = validate_recipe({
+        "experiment": {"name": "t", "seed": 0, "output": str(tmp_path / "run")},
+        "data": {"kind": "photoz", "directory": str(tmp_path / "pz"), "n": 10, "size": 16,
+                 "softening": 0.001},
+        "model": {"architecture": "simple_photoz_cnn"},
+    })
+    manifest = ensure_dataset(recipe)
+    assert manifest["preprocessing"]["y10"]["c"] == 0.001
+
+
 @pytest.mark.parametrize("schedule, first, last", [
     ("constant", 1e-3, 1e-3),
     ("cosine", 1e-3, 1e-5),           # CosineDecay down to alpha = 1 % of the rate
