@@ -6,6 +6,7 @@ One sub-command per experiment; each simulates its data (or reuses it), trains w
 prints the figures beside the paper's and the targets of the issue:
 
     python benchmarks/reproduce.py morphology   # Ciprijanovic 2022: ConvNet regular vs MMD, Y10 -> Y1
+    python benchmarks/reproduce.py morphology --arch resnet18 --seeds 0   # the same, ResNet18
     python benchmarks/reproduce.py deepmerge    # Ciprijanovic 2020: regular, MMD, DANN, PSF -> noise
     python benchmarks/reproduce.py photoz       # Campagne 2021: FGSM/PGD and adversarial training
     python benchmarks/reproduce.py universal    # Ciprijanovic 2023: unknown class only in the target
@@ -77,6 +78,16 @@ def _fmt(stat, digits=3):
     return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
 
 
+def _data(args, kind, **options):
+    """The recipe's [data] section: the dataset of `kind` at the command's scale, simulated
+    once under `--out`/data and shared by the experiments that use the same one."""
+    name = f"{kind}_n{args.n}_s{args.size}"
+    if args.softening is not None:
+        name += f"_c{args.softening:g}"
+    return {"kind": kind, "n": args.n, "size": args.size, "softening": args.softening,
+            "directory": str(Path(args.out) / "data" / name), **options}
+
+
 def _recipe(name, seed, output, data, model, method, optimizer, training):
     from astrokeras.training.recipe import validate_recipe
 
@@ -114,7 +125,7 @@ def _train(recipe):
     stored = directory / (REQUESTED_RECIPE if interrupted else "run.json")
     if stored.exists():
         previous = json.loads(stored.read_text())
-        previous = previous if interrupted else previous.get("recipe", {})
+        previous = _with_defaults(previous if interrupted else previous.get("recipe", {}))
         differing = _differing_keys(previous, requested)
         if differing:
             raise RecipeMismatch(
@@ -135,6 +146,21 @@ def _train(recipe):
 def _plain(recipe):
     """The recipe as it reads back from JSON (tuples as lists), for comparisons."""
     return json.loads(json.dumps(recipe, default=float))
+
+
+def _with_defaults(stored):
+    """A stored recipe with the keys added to the schema since it was written at their
+    defaults (what the run computed with); every stored key is kept as it is."""
+    from astrokeras.training.recipe import REQUIRED, SCHEMA
+
+    filled = {section: dict(values) if isinstance(values, dict) else values
+              for section, values in stored.items()}
+    for section, keys in SCHEMA.items():
+        if isinstance(filled.get(section), dict):
+            for key, (_, default, _) in keys.items():
+                if key not in filled[section] and default is not REQUIRED:
+                    filled[section][key] = _plain(default)
+    return filled
 
 
 #: Recipe keys that document a run without changing what it computes.
@@ -235,9 +261,7 @@ def _compare_methods(out, arch, data, methods, optimizer, training, seeds, domai
 def morphology(args):
     """ConvNet (or ResNet18) regular vs MMD on LSST Y10 -> Y1, Ciprijanovic et al. 2022."""
     out = Path(args.out) / f"morphology_{args.arch}"
-    data = {"kind": "morphology", "n": args.n, "size": args.size, "source": "y10",
-            "target": "y1",
-            "directory": str(Path(args.out) / "data" / f"morphology_n{args.n}_s{args.size}")}
+    data = _data(args, "morphology", source="y10", target="y1")
     optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
                  "beta_2": 0.8, "schedule": args.schedule}
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
@@ -341,9 +365,7 @@ def _finish(out, results, markdown):
 def deepmerge(args):
     """DeepMerge regular, MMD and DANN on HST-like PSF -> PSF + noise, Ciprijanovic 2020."""
     out = Path(args.out) / "deepmerge"
-    data = {"kind": "deepmerge", "n": args.n, "size": args.size, "source": "psf",
-            "target": "noisy",
-            "directory": str(Path(args.out) / "data" / f"deepmerge_n{args.n}_s{args.size}")}
+    data = _data(args, "deepmerge", source="psf", target="noisy")
     optimizer = {"name": "adamw", "learning_rate": args.learning_rate, "beta_1": 0.7,
                  "beta_2": 0.8, "weight_decay": 1e-3, "schedule": "one_cycle"}
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
@@ -389,8 +411,7 @@ def photoz(args):
     from astrokeras.data import load_manifest, load_pairs
 
     out = Path(args.out) / "photoz"
-    data = {"kind": "photoz", "n": args.n, "size": args.size,
-            "directory": str(Path(args.out) / "data" / f"photoz_n{args.n}_s{args.size}")}
+    data = _data(args, "photoz")
     optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
                  "beta_2": 0.8, "schedule": args.schedule}
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
@@ -587,9 +608,8 @@ def universal(args):
     import astrokeras.training  # noqa: F401  (registers the training models)
 
     out = Path(args.out) / "universal"
-    data = {"kind": "morphology", "n": args.n, "size": args.size, "source": "y10",
-            "target": "y1", "unknown_class": args.unknown_class,
-            "directory": str(Path(args.out) / "data" / f"morphology_n{args.n}_s{args.size}")}
+    data = _data(args, "morphology", source="y10", target="y1",
+                 unknown_class=args.unknown_class)
     optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
                  "beta_2": 0.8, "schedule": "cosine"}
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
@@ -764,7 +784,8 @@ def _paper_table(folder, results):
     return lines
 
 
-_FOLDERS = (("Morphology, LSST Y10 -> Y1", "morphology_convnet"),
+_FOLDERS = (("Morphology, LSST Y10 -> Y1, ConvNet", "morphology_convnet"),
+            ("Morphology, LSST Y10 -> Y1, ResNet18", "morphology_resnet18"),
             ("DeepMerge, PSF -> PSF + noise", "deepmerge"),
             ("Photo-z under attack, adversarial training", "photoz"),
             ("Universal domain adaptation, unknown class in the target", "universal"))
@@ -798,7 +819,7 @@ def report(args):
         path = base / "results.json"
         parts += ["", f"## {title}", ""]
         if not path.exists():
-            parts.append(f"Not run yet: `python benchmarks/reproduce.py {folder.split('_')[0]}`.")
+            parts.append(f"Not run yet: `python benchmarks/reproduce.py {_command_of(folder)}`.")
             continue
         results = json.loads(path.read_text())
         body = (base / "results.md").read_text().splitlines()
@@ -829,6 +850,12 @@ def report(args):
             parts += ["", f"![{figure.stem}](figures/{target.name})"]
     _write_text(page, "\n".join(parts) + "\n")
     print(f"Wrote {page} and {figures}")
+
+
+def _command_of(folder):
+    """The sub-command (and architecture) that writes `folder`."""
+    experiment, _, arch = folder.partition("_")
+    return f"{experiment} --arch {arch}" if arch else experiment
 
 
 def _overrides(pairs):
@@ -875,6 +902,9 @@ def _experiment(commands, run, n, size, epochs, batch_size, seeds):
     command.add_argument("--batch-size", type=int, default=batch_size)
     command.add_argument("--learning-rate", type=float, default=1e-3)
     command.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    command.add_argument("--softening", type=float, default=None,
+                         help="arcsinh softening of the data's stretch (default: the "
+                              "papers' 0.85); another value uses its own data folder")
     command.set_defaults(run=run)
     return command
 
