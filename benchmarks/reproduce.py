@@ -80,11 +80,19 @@ def _fmt(stat, digits=3):
 
 def _data(args, kind, **options):
     """The recipe's [data] section: the dataset of `kind` at the command's scale, simulated
-    once under `--out`/data and shared by the experiments that use the same one."""
+    once under `--out`/data and shared by the experiments that use the same one. Its folder
+    name carries the arcsinh softening when it is not the morphology papers' 0.85 (photo-z's
+    default is 0.001), so datasets of different stretches never share a folder."""
+    from astrokeras import data as data_lib
+
+    simulation = {"morphology": data_lib.MorphologySimulation,
+                  "deepmerge": data_lib.DeepMergeSimulation,
+                  "photoz": data_lib.PhotoZSimulation}[kind]
+    softening = simulation.softening if args.softening is None else args.softening
     name = f"{kind}_n{args.n}_s{args.size}"
-    if args.softening is not None:
-        name += f"_c{args.softening:g}"
-    return {"kind": kind, "n": args.n, "size": args.size, "softening": args.softening,
+    if softening != 0.85:
+        name += f"_c{softening:g}"
+    return {"kind": kind, "n": args.n, "size": args.size, "softening": softening,
             "directory": str(Path(args.out) / "data" / name), **options}
 
 
@@ -904,7 +912,8 @@ def _experiment(commands, run, n, size, epochs, batch_size, seeds):
     command.add_argument("--seeds", type=int, nargs="+", default=seeds)
     command.add_argument("--softening", type=float, default=None,
                          help="arcsinh softening of the data's stretch (default: the "
-                              "papers' 0.85); another value uses its own data folder")
+                              "simulation's, 0.85 or 0.001 for photo-z); each value has its "
+                              "own data folder")
     command.set_defaults(run=run)
     return command
 

@@ -30,12 +30,10 @@ SHARD_INDEX = Annotated[int, typer.Option(
 NUM_SHARDS = Annotated[int, typer.Option(
     "--num-shards", help="Number of parts (e.g. machines) the shard files are split into.")]
 SHARD_SIZE = Annotated[int, typer.Option("--shard-size", help="Galaxies per shard file.")]
-# astrokeras.data.preprocessing.DEFAULT_C, not imported: `astrokeras.data` starts TensorFlow.
-DEFAULT_SOFTENING = 0.85
-SOFTENING = Annotated[float, typer.Option(
+SOFTENING = Annotated[Optional[float], typer.Option(
     "--softening", help="Arcsinh softening c of the stored clip + arcsinh stretch, in units of "
-    "the clipped range (0.85: the morphology papers' stretch; about 10x the sky noise, e.g. "
-    "0.001, keeps colours as differences: Lupton et al. 1999).")]
+    "the clipped range. Default: 0.85 (the morphology papers' stretch) for morphology and "
+    "deepmerge, 0.001 (about 10x the sky noise: colours become differences) for photoz.")]
 
 
 def _fail(error):
@@ -103,7 +101,7 @@ def morphology(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = DEFAULT_SOFTENING,
+    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 100).")] = 100,
     bands: Annotated[str, typer.Option("--bands", help="LSST bands, comma-separated.")] = "g,r,i",
     depths: Annotated[str, typer.Option("--depths", help="Domains: y10 and/or y1.")] = "y10,y1",
@@ -139,7 +137,7 @@ def deepmerge(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = DEFAULT_SOFTENING,
+    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 75).")] = 75,
     class_fractions: Annotated[str, typer.Option(
         "--class-fractions", help="Relative non-merger,merger numbers.")] = "1,1",
@@ -170,7 +168,7 @@ def photoz(
     shard_index: SHARD_INDEX = 0,
     num_shards: NUM_SHARDS = 1,
     shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = DEFAULT_SOFTENING,
+    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Cutout side in pixels (paper: 64).")] = 64,
     depth: Annotated[str, typer.Option("--depth", help="LSST depth: y10 or y1.")] = "y10",
     z_range: Annotated[str, typer.Option("--z-range", help="Redshift range min,max.")] = "0,1",

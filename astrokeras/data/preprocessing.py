@@ -9,10 +9,11 @@ transform at training, evaluation and inference time:
     y  = arcsinh(x' / c) / arcsinh(1 / c)                   in [0, 1], c = 0.85
 
 The softening `c` is a dataset choice (`write_dataset(c=...)`, `astrokeras simulate ...
---softening`, `[data].softening` of a recipe). At c = 0.85 almost every galaxy pixel lies in the
-linear part of the arcsinh (values << c), which suits morphology; a softening near ten times
-the sky noise (about 0.001 for astrokeras' photo-z cutouts) puts the galaxy in the logarithmic
-part, where colours are differences of stretched values (asinh magnitudes, Lupton et al. 1999).
+--softening`, `[data].softening` of a recipe; by default `Simulation.softening`). At c = 0.85
+almost every galaxy pixel lies in the linear part of the arcsinh (values << c), as in the
+morphology papers; a softening near ten times the sky noise (0.001, the photo-z default) puts
+the galaxy in the logarithmic part, where colours are differences of stretched values (asinh
+magnitudes, Lupton et al. 1999), which a photo-z network learns from far fewer galaxies.
 
 `ClipArcsinh` holds the limits and serialises to a dict (for the manifest or model metadata).
 """

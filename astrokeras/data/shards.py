@@ -36,7 +36,7 @@ import numpy as np
 
 from astrokeras import __version__
 from astrokeras.data import simulation as simulation_lib
-from astrokeras.data.preprocessing import (DEFAULT_C, DEFAULT_PERCENTILES, check_percentiles,
+from astrokeras.data.preprocessing import (DEFAULT_PERCENTILES, check_percentiles,
                                            check_softening, fit_clip_arcsinh)
 from astrokeras.errors import ConfigError, DataError, InvalidArgumentError, check_positive_int
 
@@ -179,7 +179,7 @@ def _check_plan(directory, plan):
 
 
 def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, shard_index=0,
-                  num_shards=1, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C, progress=None):
+                  num_shards=1, percentiles=DEFAULT_PERCENTILES, c=None, progress=None):
     """Simulate `n` galaxies into sharded TFRecord files with a manifest (resumable).
 
     Shards already complete in `directory` are skipped, so re-running the same call after an
@@ -199,7 +199,8 @@ def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, s
         shard_index: which part of the shard files this run writes (0 <= i < num_shards).
         num_shards: in how many parts the shard files are split (e.g. machines).
         percentiles: clip percentiles of the preprocessing (computed per domain and band).
-        c: arcsinh softening of the preprocessing.
+        c: arcsinh softening of the preprocessing; None: the simulation's own
+            (`simulation.softening`: 0.85 for morphology and DeepMerge, 0.001 for photo-z).
         progress: optional callable `progress(done, total)` called after every galaxy.
 
     Returns:
@@ -223,7 +224,7 @@ def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, s
         raise InvalidArgumentError("`shard_index` must be in [0, num_shards).", shard_index,
                                    f"0..{num_shards - 1}")
     percentiles = check_percentiles(percentiles)
-    c = check_softening(c)
+    c = check_softening(simulation.softening if c is None else c)
     if not isinstance(directory, (str, os.PathLike)):
         raise InvalidArgumentError("`directory` must be a path.", directory, "str or PathLike")
     directory = os.fspath(directory)
@@ -266,16 +267,17 @@ def _complete(directory, j, total):
     return os.path.exists(path) and os.path.exists(_sidecar(path))
 
 
-def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
+def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
     """Write `manifest.json` for a directory whose shards are all complete.
 
     Called by `write_dataset` when it completes the last shard; call it yourself to recompute
-    the preprocessing with other percentiles.
+    the preprocessing with other percentiles or another softening (the shards hold the
+    raw images, so this restretches a dataset without simulating it again).
 
     Args:
         directory: the dataset directory.
         percentiles: clip percentiles.
-        c: arcsinh softening.
+        c: arcsinh softening; None: the simulation's own (`Simulation.softening`).
 
     Returns:
         The manifest dict.
@@ -283,10 +285,12 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=DEFAULT_C):
     import galsim
 
     percentiles = check_percentiles(percentiles)
-    c = check_softening(c)
+    if c is not None:
+        c = check_softening(c)
     with open(os.path.join(directory, PLAN)) as handle:
         plan = json.load(handle)
     simulation = simulation_from_config(plan["kind"], plan["simulation"])
+    c = simulation.softening if c is None else c
     n, shard_size = plan["n"], plan["shard_size"]
     total = math.ceil(n / shard_size)
     shards, samples = [], {d: [] for d in simulation.domains}

@@ -92,6 +92,8 @@ class Simulation(abc.ABC):
         bands: tuple of band names (the image channels, in order).
         size: image side in pixels.
         value_names: names of the float scalars stored with each galaxy.
+        softening: the arcsinh softening `c` of the dataset's stretch when `write_dataset`
+            is given none (see `astrokeras.data.preprocessing`).
     """
 
     kind = None
@@ -100,6 +102,7 @@ class Simulation(abc.ABC):
     bands = ()
     size = 0
     value_names = ()
+    softening = 0.85  # the morphology papers' stretch
 
     @property
     def image_shape(self):

@@ -70,7 +70,8 @@ SCHEMA = {
         "workers": (int, 0, lambda v: v >= 0),
         "augment": (bool, True, None),
         "unknown_class": (int, -1, lambda v: v >= -1),
-        # arcsinh softening of the stretch; None: the dataset's own (0.85 when simulated here)
+        # arcsinh softening of the stretch; None: an existing dataset's own, or the
+        # simulation's default (Simulation.softening) when the dataset is simulated
         "softening": (_NUMBER, None, lambda v: 0 < v < float("inf")),
     },
     "model": {

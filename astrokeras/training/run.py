@@ -10,7 +10,6 @@ import keras
 import numpy as np
 
 from astrokeras import __version__, data as data_lib, models
-from astrokeras.data.preprocessing import DEFAULT_C
 from astrokeras.errors import ConfigError
 from astrokeras.training.adversarial_training_model import AdversarialTrainingModel
 from astrokeras.training.attack_specs import FGSM, PGD
@@ -76,10 +75,9 @@ def ensure_dataset(recipe, progress=None):
         _check_softening(spec, manifest, directory)
         return manifest
     simulation = _SIMULATIONS[spec["kind"]](spec["size"])
-    softening = DEFAULT_C if spec["softening"] is None else spec["softening"]
     manifest = data_lib.write_dataset(simulation, spec["n"], directory,
                                       seed=recipe["experiment"]["seed"],
-                                      workers=spec["workers"] or None, c=softening,
+                                      workers=spec["workers"] or None, c=spec["softening"],
                                       progress=progress)
     return manifest
 

@@ -73,17 +73,16 @@ def test_simulate_deepmerge_and_photoz(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_softening_is_stored_in_the_manifest_and_checked_before_simulating(tmp_path):
-    from astrokeras.cli.simulate import DEFAULT_SOFTENING
-    from astrokeras.data.preprocessing import DEFAULT_C
+def test_softening_defaults_per_kind_is_stored_and_is_checked_before_simulating(tmp_path):
+    def simulate(name, *options):
+        result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
+                                     str(tmp_path / name), "--size", "16", "--workers", "1",
+                                     "--num-bins", "10", *options])
+        assert result.exit_code == 0, result.output
+        return json.loads((tmp_path / name / "manifest.json").read_text())["preprocessing"]
 
-    assert DEFAULT_SOFTENING == DEFAULT_C
-    result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
-                                 str(tmp_path / "pz"), "--size", "16", "--workers", "1",
-                                 "--num-bins", "10", "--softening", "0.001"])
-    assert result.exit_code == 0, result.output
-    manifest = json.loads((tmp_path / "pz" / "manifest.json").read_text())
-    assert manifest["preprocessing"]["y10"]["c"] == 0.001
+    assert simulate("default")["y10"]["c"] == 0.001  # PhotoZSimulation.softening
+    assert simulate("given", "--softening", "0.02")["y10"]["c"] == 0.02
 
     result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
                                  str(tmp_path / "bad"), "--size", "16", "--softening", "0"])

@@ -139,7 +139,7 @@ def test_missing_manifest_is_a_file_not_found(tmp_path):
 @pytest.mark.parametrize("kwargs, name", [
     ({"n": 0}, "n"), ({"shard_size": 0}, "shard_size"),
     ({"shard_index": 2, "num_shards": 2}, "shard_index"), ({"seed": -3}, "seed"),
-    ({"percentiles": (50, 10)}, "percentiles"),
+    ({"percentiles": (50, 10)}, "percentiles"), ({"c": 0.0}, "c"),
 ])
 def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, tiny_sim, kwargs, name):
     arguments = dict(n=4, directory=tmp_path / "out", seed=0)
@@ -155,3 +155,20 @@ def test_resuming_with_another_astrokeras_version_is_refused(tmp_path, tiny_sim)
     (tmp_path / "plan.json").write_text(json.dumps(dict(plan, astrokeras_version="0.0.1")))
     with pytest.raises(ConfigError, match="astrokeras_version"):
         write_dataset(tiny_sim, 4, tmp_path, seed=1, shard_size=2, shard_index=1, num_shards=2)
+
+
+def test_finalize_restretches_a_dataset_without_simulating_it(tiny_dataset, tmp_path):
+    import shutil
+
+    path, manifest = tiny_dataset
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    restretched = shards_lib.finalize(copy, c=0.001)
+    for domain in ("y10", "y1"):
+        before, after = manifest["preprocessing"][domain], restretched["preprocessing"][domain]
+        assert after["c"] == 0.001
+        assert (after["low"], after["high"]) == (before["low"], before["high"])
+    assert _bytes(copy) == _bytes(path)  # the shards are untouched
+    assert shards_lib.finalize(copy)["preprocessing"]["y10"]["c"] == 0.85  # the simulation's
+    with pytest.raises(InvalidArgumentError, match="softening"):
+        shards_lib.finalize(copy, c=-1.0)

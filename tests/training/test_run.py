@@ -107,17 +107,18 @@ def test_softening_of_an_existing_dataset_must_match_the_recipe(dataset, tmp_pat
         ensure_dataset(recipe)
 
 
-def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path):
+@pytest.mark.parametrize("softening, expected", [(None, 0.001), (0.02, 0.02)])
+def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path, softening, expected):
     from astrokeras.training.run import ensure_dataset
 
     recipe = validate_recipe({
         "experiment": {"name": "t", "seed": 0, "output": str(tmp_path / "run")},
         "data": {"kind": "photoz", "directory": str(tmp_path / "pz"), "n": 10, "size": 16,
-                 "softening": 0.001},
+                 **({} if softening is None else {"softening": softening})},
         "model": {"architecture": "simple_photoz_cnn"},
     })
-    manifest = ensure_dataset(recipe)
-    assert manifest["preprocessing"]["y10"]["c"] == 0.001
+    manifest = ensure_dataset(recipe)  # None: PhotoZSimulation.softening
+    assert manifest["preprocessing"]["y10"]["c"] == expected
 
 
 @pytest.mark.parametrize("schedule, first, last", [
