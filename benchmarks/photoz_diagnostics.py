@@ -14,6 +14,15 @@ papers", experiment 3), on the dataset and models written by
 - `collapse`: how FGSM (eps 0.01, the true bin as label, as reproduce.py) changes a trained
   network's redshifts: mean z_phot clean and attacked per z_spec quarter, the share of pixel
   values below 0.05, and the perturbation's summed value relative to the image's own.
+- `rescale`: whether an L-inf perturbation of size eps of the stretched image can change the
+  galaxy's photometry itself. Scaling a band's raw flux by k = exp(+-eps * arcsinh(1 / c))
+  stays inside the eps-ball of the clip + arcsinh stretch (checked on every test pixel and
+  printed), and shifts that band by 2.5 log10(k) mag. The 10-nearest-neighbour and
+  gradient-boosting regressors of `information` (raw central flux ratios, fitted on clean
+  training galaxies) then predict every test galaxy under the 2^5 choices of sign per band;
+  the worst choice per galaxy, a random one and the clean figures are printed: when even an
+  estimator that reads only the photometry loses its accuracy under such a rescaling, no
+  network can be robust to that eps without losing clean accuracy.
 - `optimizers`: training loss and test sigma_MAD / eta of the Inception network after a few
   epochs (cosine decay to 1 %) for Adam with the morphology recipe's betas (0.7, 0.8) against
   Keras' defaults (0.9, 0.999), and for learning rates 1e-3 and 3e-3. One config per call
@@ -23,6 +32,7 @@ Usage:
 
     python benchmarks/photoz_diagnostics.py information [--data DIR]
     python benchmarks/photoz_diagnostics.py collapse [--data DIR] [--model PATH]
+    python benchmarks/photoz_diagnostics.py rescale [--data DIR] [--eps 0.01]
     python benchmarks/photoz_diagnostics.py optimizers --config recipe|keras|fast [--epochs 9]
 
 The figures of RESULTS.md came from `information`, `collapse` (the 20-epoch regular model)
@@ -38,7 +48,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
-DATA = "runs/reproduce/data/photoz_n2000_s32"
+DATA = "runs/reproduce/data/photoz_n2000_s32_c0.001"  # reproduce.py photoz, default softening
 MODEL = "runs/reproduce/photoz/seed0/regular/classifier.keras"
 CONFIGS = {"recipe": (1e-3, 0.7, 0.8), "keras": (1e-3, 0.9, 0.999), "fast": (3e-3, 0.7, 0.8)}
 
@@ -95,6 +105,50 @@ def information(args):
                 print(f"{name}, {'stretched' if preprocess else 'raw'} central "
                       f"{'flux ratios' if ratios else 'sums'}: {scores(predicted, z_test)} "
                       f"({len(z)} train, {len(z_test)} test galaxies)")
+
+
+def rescale(args):
+    import itertools
+    import math
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from astrokeras.data import load_manifest
+    from astrokeras.data.preprocessing import ClipArcsinh
+
+    stretch = ClipArcsinh.from_config(load_manifest(args.data)["preprocessing"]["y10"])
+    x, ebv, _, z = split(args.data, "train", preprocess=False)
+    x_test, ebv_test, _, z_test = split(args.data, "test", preprocess=False)
+    # Scaling a raw value by k changes arcsinh(x' / c) by less than |ln k| (x' is shifted by
+    # the clip's low limit, which only shrinks the change), so k = exp(+-a) keeps every
+    # stretched pixel within eps; the check below confirms it on the test images.
+    a = args.eps * math.asinh(1.0 / stretch.c)
+    factors = (math.exp(-a), math.exp(a))
+    clean_stretched = stretch(x_test)
+    largest = max(float(np.max(np.abs(stretch(x_test * k) - clean_stretched))) for k in factors)
+    print(f"c = {stretch.c:g}, eps = {args.eps}: band fluxes scaled by {factors[0]:.4f} or "
+          f"{factors[1]:.4f} ({2.5 * math.log10(factors[1]):.3f} mag); largest change of a "
+          f"stretched test pixel {largest:.6f} (inside the eps-ball, to float32 rounding: "
+          f"{largest <= args.eps + 1e-6})")
+    bands = x_test.shape[-1]
+    patterns = np.array(list(itertools.product(factors, repeat=bands)))  # (2^bands, bands)
+    rng = np.random.default_rng(0)
+    chosen = rng.integers(len(patterns), size=len(z_test))
+    regressors = (("10-NN", lambda: KNeighborsRegressor(10)),
+                  ("gradient boosting", lambda: HistGradientBoostingRegressor(max_iter=300)))
+    for name, make in regressors:
+        regressor = make().fit(_features(x, ebv, ratios=True), z)
+        clean = regressor.predict(_features(x_test, ebv_test, ratios=True))
+        # the central sums scale with the band fluxes, so rescale the sums directly
+        predicted = np.stack([regressor.predict(_features(x_test * k, ebv_test, ratios=True))
+                              for k in patterns], axis=1)  # (galaxies, patterns)
+        dz = np.abs(predicted - z_test[:, None]) / (1.0 + z_test[:, None])
+        worst = predicted[np.arange(len(z_test)), np.argmax(dz, axis=1)]
+        random = predicted[np.arange(len(z_test)), chosen]
+        print(f"{name}, raw central flux ratios: clean {scores(clean, z_test)}; one random "
+              f"rescaling per galaxy {scores(random, z_test)}; the worst of the "
+              f"{len(patterns)} per galaxy {scores(worst, z_test)}")
 
 
 def _z_phot(model, x, ebv, z_spec, directory):
@@ -163,12 +217,15 @@ def main(argv=None):
     attack = commands.add_parser("collapse")
     attack.add_argument("--model", default=MODEL)
     attack.add_argument("--eps", type=float, default=0.01)
+    rescaling = commands.add_parser("rescale")
+    rescaling.add_argument("--eps", type=float, default=0.01)
     train = commands.add_parser("optimizers")
     train.add_argument("--config", choices=sorted(CONFIGS), default="recipe")
     train.add_argument("--epochs", type=int, default=9)
     train.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
-    {"information": information, "collapse": collapse, "optimizers": optimizers}[
+    {"information": information, "collapse": collapse, "rescale": rescale,
+     "optimizers": optimizers}[
         args.command](args)
 
 

@@ -427,7 +427,7 @@ def photoz(args):
     for fraction in args.fractions:
         methods[f"fgsm_fa{round(fraction * 100):02d}"] = {
             "name": "fgsm", "eps": args.eps, "fraction": fraction,
-            "label_source": "prediction"}
+            "label_source": args.label_source}
     started, per_seed, test = time.time(), [], None
     for seed in args.seeds:
         row = {}
@@ -950,6 +950,10 @@ def _parser():
     pz.add_argument("--eps", type=float, default=0.01)
     pz.add_argument("--pgd-steps", type=int, default=10)
     pz.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.10, 0.20])
+    pz.add_argument("--label-source", choices=("prediction", "label"), default="prediction",
+                    help="labels the training attack raises the loss of: the network's own "
+                         "predictions (no label leaking) or the true redshift bins; the "
+                         "recipes record it, so use another --out for each")
 
     page = commands.add_parser("report", help=report.__doc__)
     page.add_argument("--page", default="docs/results.md")
