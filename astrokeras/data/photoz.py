@@ -194,7 +194,8 @@ class PhotoZSimulation(Simulation):
     # About 10x the sky noise of the clipped range (6e-5 to 4e-4 per band at Y10), so the
     # galaxy lies in the arcsinh's logarithmic part and colours are differences. The
     # morphology stretch (0.85) left the Inception network at sigma_MAD 0.078 on 2,000
-    # galaxies (benchmarks/RESULTS.md, Reproduction, experiment 3).
+    # galaxies, this one at 0.030 +- 0.004 (2 seeds; benchmarks/RESULTS.md, Reproduction,
+    # experiment 3).
     softening = 0.001
 
     def __init__(self, size=64, depth="y10", z_range=(0.0, 1.0), num_bins=180, ebv_max=0.1,
