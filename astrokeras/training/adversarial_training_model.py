@@ -204,14 +204,20 @@ class AdversarialTrainingModel(keras.Model):
 
 
 def _cross_entropy(labels, probabilities):
-    """-log p[label] in float32, without Keras' clipping of p to [1e-7, 1 - 1e-7].
+    """-log p[label] in float32, written as log(1 + (sum of the other p) / p[label]).
 
-    The clip has no gradient: an image classified with p > 1 - 1e-7 (common for a trained
-    model, more so in float16) would not be attacked at all.
+    Keras' cross-entropy clips p to [1e-7, 1 - 1e-7], and the clip has no gradient: an image
+    classified with p > 1 - 1e-7 (common for a trained model, more so in float16) would not
+    be attacked at all. Even unclipped, -log p[label] rounds to 0 with no gradient once
+    p[label] rounds to 1 in float32, while the other probabilities are still representable
+    (e.g. 1e-12): the form used here keeps both the value and its gradient non-zero there,
+    and the attack's per-image normalisation brings that gradient back to order 1.
     """
     probabilities = ops.cast(probabilities, "float32")
-    chosen = ops.take_along_axis(probabilities, ops.cast(labels, "int32")[:, None], axis=1)
-    return -ops.log(ops.maximum(chosen[:, 0], 1e-30))
+    one_hot = ops.one_hot(ops.cast(labels, "int32"), probabilities.shape[-1], dtype="float32")
+    chosen = ops.sum(probabilities * one_hot, axis=1)
+    others = ops.sum(probabilities * (1.0 - one_hot), axis=1)
+    return ops.log1p(others / ops.maximum(chosen, 1e-30))
 
 
 def _input_layer_names(model):

@@ -99,11 +99,12 @@ class PGD:
                 # direction per image (sign and L2 steps ignore a positive factor per image),
                 # but gradients of order 1. Under a mixed-precision policy the raw gradient of
                 # a confidently classified image underflows in the float16 layers and FGSM
-                # would leave most of its pixels unchanged. The floor 1e-7 keeps the factor
-                # bounded where the cross-entropy rounds to 0 (its gradient at the logits,
-                # p - y, is then below about 2e-7), so nothing overflows float16.
+                # would leave most of its pixels unchanged. The floor 1e-30 only keeps the
+                # factor finite where a loss is exactly 0 (and so is its gradient); the
+                # training loss (log(1 + sum of the other p / p[label])) has a gradient at
+                # the logits no larger than its value, so the factor never overflows.
                 loss = tf.reduce_sum(per_image / tf.stop_gradient(
-                    tf.maximum(per_image, 1e-7)))
+                    tf.maximum(per_image, 1e-30)))
             grad = tape.gradient(loss, x)
             x = x + tf.reshape(step, (-1, 1, 1, 1)) * step_direction(grad, self.norm)
             x = self._clip(x)

@@ -117,3 +117,22 @@ def test_evaluate_on_a_dataset_of_unknown_length_is_exact(batch):
     expected = keras.losses.sparse_categorical_crossentropy(y, model.predict(x, verbose=0))
     assert logs["loss"] == pytest.approx(float(np.mean(expected)), rel=1e-5)
     assert logs["clean_loss"] == pytest.approx(float(np.mean(expected)), rel=1e-5)
+
+
+def test_training_attack_loss_is_the_cross_entropy_and_keeps_a_gradient_when_saturated():
+    from astrokeras.training.adversarial_training_model import _cross_entropy
+
+    labels = tf.constant([0, 2])
+    moderate = tf.constant([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]])
+    np.testing.assert_allclose(_cross_entropy(labels, moderate).numpy(),
+                               [-np.log(0.7), -np.log(0.5)], rtol=1e-6)
+    # p[label] rounds to exactly 1 in float32 while the others (about 4e-18) do not vanish:
+    # -log p[label] would be 0 with a zero gradient, so the attack would not move the image.
+    logits = tf.Variable([[40.0, 0.0, 0.0]])
+    with tf.GradientTape() as tape:
+        probabilities = tf.nn.softmax(logits)
+        loss = _cross_entropy(tf.constant([0]), probabilities)
+    assert probabilities.numpy()[0, 0] == 1.0
+    assert loss.numpy()[0] > 0.0
+    gradient = tape.gradient(loss, logits).numpy()
+    assert gradient[0, 0] < 0.0 and np.all(gradient[0, 1:] > 0.0)  # away from the label
