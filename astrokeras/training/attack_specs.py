@@ -102,7 +102,8 @@ class PGD:
                 # would leave most of its pixels unchanged. The floor 1e-30 only keeps the
                 # factor finite where a loss is exactly 0 (and so is its gradient); the
                 # training loss (log(1 + sum of the other p / p[label])) has a gradient at
-                # the logits no larger than its value, so the factor never overflows.
+                # the logits of about its own size where it is small, so the factor does not
+                # blow the gradient up.
                 loss = tf.reduce_sum(per_image / tf.stop_gradient(
                     tf.maximum(per_image, 1e-30)))
             grad = tape.gradient(loss, x)
