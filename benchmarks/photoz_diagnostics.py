@@ -20,9 +20,10 @@ papers", experiment 3), on the dataset and models written by
   printed), and shifts that band by 2.5 log10(k) mag. The 10-nearest-neighbour and
   gradient-boosting regressors of `information` (raw central flux ratios, fitted on clean
   training galaxies) then predict every test galaxy under the 2^5 choices of sign per band;
-  the worst choice per galaxy, a random one and the clean figures are printed: when even an
-  estimator that reads only the photometry loses its accuracy under such a rescaling, no
-  network can be robust to that eps without losing clean accuracy.
+  the worst choice per galaxy, a random one and the clean figures are printed: when an
+  estimator that reads only the photometry loses its accuracy under such a rescaling, the
+  eps-ball holds images with the colours of galaxies at other redshifts (a bound on the
+  attack's physical size, not a proof about every estimator).
 - `optimizers`: training loss and test sigma_MAD / eta of the Inception network after a few
   epochs (cosine decay to 1 %) for Adam with the morphology recipe's betas (0.7, 0.8) against
   Keras' defaults (0.9, 0.999), and for learning rates 1e-3 and 3e-3. One config per call
@@ -224,9 +225,9 @@ def main(argv=None):
     train.add_argument("--epochs", type=int, default=9)
     train.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
-    {"information": information, "collapse": collapse, "rescale": rescale,
-     "optimizers": optimizers}[
-        args.command](args)
+    run = {"information": information, "collapse": collapse, "rescale": rescale,
+           "optimizers": optimizers}
+    run[args.command](args)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def _data(args, kind, **options):
                   "photoz": data_lib.PhotoZSimulation}[kind]
     softening = simulation.softening if args.softening is None else args.softening
     name = f"{kind}_n{args.n}_s{args.size}"
-    if softening != 0.85:
+    if softening != data_lib.Simulation.softening:  # the papers' 0.85 keeps the old names
         name += f"_c{softening:g}"
     return {"kind": kind, "n": args.n, "size": args.size, "softening": softening,
             "directory": str(Path(args.out) / "data" / name), **options}

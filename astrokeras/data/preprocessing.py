@@ -6,7 +6,7 @@ per band), not per image, stores them in the dataset manifest, and applies the i
 transform at training, evaluation and inference time:
 
     x' = (clip(x, low, high) - low) / (high - low)          in [0, 1]
-    y  = arcsinh(x' / c) / arcsinh(1 / c)                   in [0, 1], c = 0.85
+    y  = arcsinh(x' / c) / arcsinh(1 / c)                   in [0, 1], c = 0.85 in the paper
 
 The softening `c` is a dataset choice (`write_dataset(c=...)`, `astrokeras simulate ...
 --softening`, `[data].softening` of a recipe; by default `Simulation.softening`). At c = 0.85
