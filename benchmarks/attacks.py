@@ -491,6 +491,7 @@ def real_pixel(args):
           f"images [{value_range[0]:.3f}, {value_range[1]:.3f}] for both (ART: clip_values, "
           f"256 levels; astrokeras: bounds)")
     searches = [("rand1", dict(strategy="rand1", mutation=0.5)),
+                ("rand1 uniform init", dict(strategy="rand1", mutation=0.5, init="uniform")),
                 ("best1", dict(strategy="best1", mutation=(0.5, 1.0)))]
     if args.variants:  # which of ART's two DE choices (base vector, dithered F) matters
         searches += [("rand1 F~U(0.5,1)", dict(strategy="rand1", mutation=(0.5, 1.0))),

@@ -29,7 +29,7 @@ _CACHE = weakref.WeakKeyDictionary()
 
 def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=80,
               mutation=0.5, crossover=1.0, bounds=None, seed=None, batch_size=None,
-              callback=None, incremental=None, strategy="rand1"):
+              callback=None, incremental=None, strategy="rand1", init="normal"):
     """Change `pixels` pixels per image to flip the model's decision, by differential evolution.
 
     The attack of Su et al. 2019 as used by Ciprijanovic et al. 2022 on the morphology
@@ -38,7 +38,10 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
     `a + F (b - c)` from three distinct other members, binomial crossover with rate
     `crossover`, greedy selection; `strategy="best1"` mutates around the best member instead)
     to minimise the probability of the true class (untargeted) or `1 - p(target)` (targeted),
-    for at most `max_iter` generations.
+    for at most `max_iter` generations. As in Su et al. 2019, the initial positions are uniform
+    over the image and the initial values normal, centred in the value range with half its
+    width as standard deviation (their N(128, 127) on 0..255), clipped to it: a third of the
+    first candidates per band sit at the extremes, the values most likely to flip a decision.
 
     Vectorised: every generation scores the whole population of every image still under attack
     in one batched model call (split into chunks of `batch_size` candidate images to bound
@@ -87,6 +90,8 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
         incremental: `None` uses the incremental evaluation where the model allows it (and
             its check passes), `True` requires it (an error says why a model does not allow
             it), `False` always evaluates whole images.
+        init: how the initial values are drawn: `"normal"` (Su et al. 2019, above) or
+            `"uniform"` over the bounds (SciPy's DE and IBM ART draw uniformly).
 
     Returns:
         A `OnePixelResult`: adversarial images, success flags, the generation of success, the
@@ -118,6 +123,8 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
                                    "0 < F <= 2, or a pair 0 < low <= high <= 2")
     if strategy not in ("rand1", "best1"):
         raise InvalidArgumentError("Unknown `strategy`.", strategy, '"rand1" or "best1"')
+    if init not in ("normal", "uniform"):
+        raise InvalidArgumentError("Unknown `init`.", init, '"normal" or "uniform"')
     if not isinstance(crossover, (int, float, np.floating)) or not 0 <= crossover <= 1:
         raise InvalidArgumentError("`crossover` (the DE rate CR) is out of range.", crossover,
                                    "0 <= crossover <= 1")
@@ -196,7 +203,7 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
             return 1.0 - prob, predicted == wanted.reshape(m, popsize)
         return prob, predicted != wanted.reshape(m, popsize)
 
-    population = lower + rng.uniform(size=(n, popsize, dims)).astype(np.float32) * (upper - lower)
+    population = _initial_population(rng, (n, popsize), pixels, lower, upper, init)
     everyone = np.arange(n)
     fitness, won = score(everyone, population)
     best = population[everyone, np.argmin(fitness, axis=1)]
@@ -265,6 +272,17 @@ def _value_bounds(bounds, image):
     return low, high
 
 
+def _initial_population(rng, size, pixels, lower, upper, init):
+    """Candidates `(*size, dims)`: uniform positions; uniform or clipped normal values."""
+    population = lower + rng.uniform(size=(*size, len(lower))).astype(np.float32) * (upper - lower)
+    if init == "normal":
+        genes = population.reshape(*size, pixels, -1)
+        low, high = lower[2:len(lower) // pixels], upper[2:len(upper) // pixels]
+        values = rng.normal((low + high) / 2, (high - low) / 2, size=genes[..., 2:].shape)
+        genes[..., 2:] = np.clip(values, low, high)
+    return population
+
+
 def _decode(candidates, shape):
     """Integer (row, col) and float values of flat candidates `(k, pixels * (2 + bands))`."""
     height, width, pixels, bands = shape
@@ -305,7 +323,7 @@ def _mutate(rng, parents, mutation, crossover, lower, upper, base=None):
         forced = rng.integers(0, dims, size=(m, popsize))
         keep[np.arange(m)[:, None], np.arange(popsize), forced] = False
         trial = np.where(keep, parents, trial)
-    outside = (trial < lower) | (trial >= upper)
+    outside = (trial < lower) | (trial > upper)
     if np.any(outside):
         fresh = lower + rng.uniform(size=trial.shape).astype(np.float32) * (upper - lower)
         trial = np.where(outside, fresh, trial)

@@ -52,6 +52,8 @@ def attack(
     max_iter: Annotated[int, typer.Option(help="One-pixel: maximum generations.")] = 80,
     strategy: Annotated[str, typer.Option(
         help='One-pixel: "rand1" (DE/rand/1, Su et al. 2019) or "best1" (DE/best/1).')] = "rand1",
+    init: Annotated[str, typer.Option(
+        help='One-pixel: initial values "normal" (Su et al. 2019) or "uniform".')] = "normal",
     z_max: Annotated[Optional[float], typer.Option(
         help="Photo-z: upper redshift of the output bins; default the dataset's z range for a "
              "dataset directory, 0.4 (Pasquet et al. 2019) for a .npz file.")] = None,
@@ -72,7 +74,7 @@ def attack(
             step=step, steps=steps, norm=norm, random_start=random_start, clip_min=clip_min,
             clip_max=clip_max, n=n, target=target, pixels=pixels, popsize=popsize,
             max_iter=max_iter, z_max=z_max, batch_size=batch_size, seed=seed, domain=domain,
-            split=split, strategy=strategy)
+            split=split, strategy=strategy, init=init)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -84,7 +86,7 @@ def attack(
 
 def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, random_start,
                clip_min, clip_max, n, target, pixels, popsize, max_iter, z_max, batch_size,
-               seed, domain=None, split=None, strategy="rand1"):
+               seed, domain=None, split=None, strategy="rand1", init="normal"):
     """Check the arguments, load model and data, attack, write the results; return the summary."""
     if method in (Method.fgsm, Method.pgd):
         if eps is None:
@@ -145,7 +147,8 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
         parameters["z_max"] = data["dataset"]["z_max"] if directory and z_max is None else \
             (0.4 if z_max is None else z_max)
     if method is Method.one_pixel:
-        parameters.update(pixels=pixels, popsize=popsize, max_iter=max_iter, strategy=strategy)
+        parameters.update(pixels=pixels, popsize=popsize, max_iter=max_iter, strategy=strategy,
+                          init=init)
     else:
         parameters.update(eps=eps, norm=norm, clip=clip)
         if method is Method.pgd:
@@ -157,7 +160,7 @@ def run_attack(*, model_path, data_path, method, out, eps, step, steps, norm, ra
             result = attacks.one_pixel(
                 model, x, labels, target=targets, pixels=pixels, popsize=popsize,
                 max_iter=max_iter, seed=seed, batch_size=batch_size, callback=progress.update,
-                strategy=strategy)
+                strategy=strategy, init=init)
             adversarial = result.adversarial
         else:
             common = dict(eps=eps, norm=2 if norm == "2" else "inf", clip=clip,

@@ -114,6 +114,7 @@ def test_photoz_model_attacks_the_image_and_keeps_ebv(tmp_path):
         (["--method", "fgsm", "--eps", "0.1", "--norm", "1"], "Unknown --norm"),
         (["--method", "one-pixel", "--popsize", "2"], "popsize"),
         (["--method", "one-pixel", "--strategy", "best2"], "Unknown `strategy`"),
+        (["--method", "one-pixel", "--init", "gaussian"], "Unknown `init`"),
     ],
 )
 def test_bad_arguments_exit_with_one_line(classifier, tmp_path, extra, message):
