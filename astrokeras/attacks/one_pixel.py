@@ -41,7 +41,7 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
     for at most `max_iter` generations. As in Su et al. 2019, the initial positions are uniform
     over the image and the initial values normal, centred in the value range with half its
     width as standard deviation (their N(128, 127) on 0..255), clipped to it: a third of the
-    first candidates per band sit at the extremes, the values most likely to flip a decision.
+    first values of each band sit at an extreme, the values most likely to flip a decision.
 
     Vectorised: every generation scores the whole population of every image still under attack
     in one batched model call (split into chunks of `batch_size` candidate images to bound
@@ -323,6 +323,8 @@ def _mutate(rng, parents, mutation, crossover, lower, upper, base=None):
         forced = rng.integers(0, dims, size=(m, popsize))
         keep[np.arange(m)[:, None], np.arange(popsize), forced] = False
         trial = np.where(keep, parents, trial)
+    # Closed at the top: a value at the upper bound is valid (initial values are clipped
+    # there); a position at `height` or `width` decodes to the last row or column.
     outside = (trial < lower) | (trial > upper)
     if np.any(outside):
         fresh = lower + rng.uniform(size=trial.shape).astype(np.float32) * (upper - lower)
