@@ -425,9 +425,12 @@ def photoz(args):
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
     methods = {"regular": {"name": "none"}}
     for fraction in args.fractions:
-        methods[f"fgsm_fa{round(fraction * 100):02d}"] = {
-            "name": "fgsm", "eps": args.eps, "fraction": fraction,
+        methods[f"{args.train_attack}_fa{round(fraction * 100):02d}"] = {
+            "name": args.train_attack, "eps": args.eps, "fraction": fraction,
             "label_source": args.label_source}
+        if args.train_attack == "pgd":  # the evaluation's PGD: same steps, step eps / 4
+            methods[f"pgd_fa{round(fraction * 100):02d}"].update(steps=args.pgd_steps)
+    trained_fa10 = f"{args.train_attack}_fa10"
     started, per_seed, test = time.time(), [], None
     for seed in args.seeds:
         row = {}
@@ -439,10 +442,10 @@ def photoz(args):
                 test = _photoz_test(data["directory"], load_manifest, load_pairs)
             model = keras.models.load_model(directory / "classifier.keras", compile=False)
             row[label] = _photoz_row(model, test, args, attacks, evaluation,
-                                     with_pgd=label == "regular")
+                                     with_pgd=method["name"] in ("none", "pgd"))
         if not per_seed:
             figure = out / "figures" / "photoz_dz.png"
-            _plot_dz({m: row[m] for m in ("regular", "fgsm_fa10") if m in row},
+            _plot_dz({m: row[m] for m in ("regular", trained_fa10) if m in row},
                      test["z_spec"], figure)
         for conditions in row.values():
             for values in conditions.values():
@@ -459,9 +462,9 @@ def photoz(args):
     ratio = regular["fgsm"]["sigma_mad"]["mean"] / regular["clean"]["sigma_mad"]["mean"]
     checks = [_check("FGSM raises sigma_MAD at least 3x on the regular model", ratio, 3.0,
                      ratio >= 3.0)]
-    if "fgsm_fa10" in aggregate:
-        kept = (aggregate["fgsm_fa10"]["fgsm"]["sigma_mad"]["mean"]
-                / aggregate["fgsm_fa10"]["clean"]["sigma_mad"]["mean"])
+    if trained_fa10 in aggregate:
+        kept = (aggregate[trained_fa10]["fgsm"]["sigma_mad"]["mean"]
+                / aggregate[trained_fa10]["clean"]["sigma_mad"]["mean"])
         checks.append(_check("f_a = 10 % keeps the FGSM sigma_MAD within 1.5x of clean", kept,
                              1.5, kept <= 1.5))
     results = {
@@ -470,6 +473,7 @@ def photoz(args):
         "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
                   "batch_size": args.batch_size, "seeds": list(args.seeds),
                   "architecture": args.arch, "eps": args.eps, "pgd_steps": args.pgd_steps,
+                  "train_attack": args.train_attack,
                   "test_galaxies": int(len(test["z_spec"]))},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
         "seconds": {"training_and_metrics": time.time() - started},
@@ -950,6 +954,11 @@ def _parser():
     pz.add_argument("--eps", type=float, default=0.01)
     pz.add_argument("--pgd-steps", type=int, default=10)
     pz.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.10, 0.20])
+    pz.add_argument("--train-attack", choices=("fgsm", "pgd"), default="fgsm",
+                    help="attack of the adversarial training (Campagne 2021: FGSM); pgd takes "
+                         "--pgd-steps steps of eps / 4 and is evaluated under PGD too; runs "
+                         "go to fgsm_faNN or pgd_faNN, so both can share an --out (the regular "
+                         "network is trained once), results.json holds the last command's")
     pz.add_argument("--label-source", choices=("prediction", "label"), default="prediction",
                     help="labels the training attack raises the loss of: the network's own "
                          "predictions (no label leaking) or the true redshift bins; the "
