@@ -203,7 +203,7 @@ def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=
             return 1.0 - prob, predicted == wanted.reshape(m, popsize)
         return prob, predicted != wanted.reshape(m, popsize)
 
-    population = _initial_population(rng, (n, popsize), pixels, lower, upper, init)
+    population = _initial_population(rng, (n, popsize), lower, upper, low, high, init)
     everyone = np.arange(n)
     fitness, won = score(everyone, population)
     best = population[everyone, np.argmin(fitness, axis=1)]
@@ -272,15 +272,19 @@ def _value_bounds(bounds, image):
     return low, high
 
 
-def _initial_population(rng, size, pixels, lower, upper, init):
-    """Candidates `(*size, dims)`: uniform positions; uniform or clipped normal values."""
+def _initial_population(rng, size, lower, upper, low, high, init):
+    """Candidates `(*size, dims)`: uniform positions; uniform or clipped normal values.
+
+    `lower`, `upper` bound every gene of a candidate; `low`, `high` are the per-band value
+    bounds (the value genes' part of them).
+    """
     population = lower + rng.uniform(size=(*size, len(lower))).astype(np.float32) * (upper - lower)
-    if init == "normal":
-        genes = population.reshape(*size, pixels, -1)
-        low, high = lower[2:len(lower) // pixels], upper[2:len(upper) // pixels]
-        values = rng.normal((low + high) / 2, (high - low) / 2, size=genes[..., 2:].shape)
-        genes[..., 2:] = np.clip(values, low, high)
-    return population
+    if init == "uniform":
+        return population
+    genes = population.reshape(*size, -1, 2 + len(low))  # (..., pixels, row/col + bands)
+    values = rng.normal((low + high) / 2, (high - low) / 2, size=genes[..., 2:].shape)
+    genes = np.concatenate([genes[..., :2], np.clip(values, low, high)], axis=-1)
+    return genes.reshape(population.shape).astype(np.float32)
 
 
 def _decode(candidates, shape):
