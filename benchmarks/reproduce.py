@@ -619,9 +619,12 @@ def universal(args):
 
     import astrokeras.training  # noqa: F401  (registers the training models)
 
-    out = Path(args.out) / "universal"
+    semi = args.labeled_target > 0
+    out = Path(args.out) / ("universal_semi" if semi else "universal")
     data = _data(args, "morphology", source="y10", target="y1",
                  unknown_class=args.unknown_class)
+    if semi:  # the recipes record these; the simulated dataset is the same
+        data.update(labeled_target=args.labeled_target, labeled_share=args.labeled_share)
     optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
                  "beta_2": 0.8, "schedule": "cosine"}
     training = {"epochs": args.epochs, "batch_size": args.batch_size}
@@ -661,7 +664,9 @@ def universal(args):
         "experiment": "universal", "paper": PAPER["universal"], "date": _now(),
         "command": " ".join(sys.argv), "machine": _machine(),
         "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
-                  "seeds": list(args.seeds), "unknown_class": args.unknown_class},
+                  "seeds": list(args.seeds), "unknown_class": args.unknown_class,
+                  "labeled_target": args.labeled_target,
+                  "labeled_share": args.labeled_share if semi else None},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
         "seconds": {"training_and_metrics": time.time() - started},
     }
@@ -670,9 +675,12 @@ def universal(args):
     for method in methods:
         lines.append(f"| {method} | " + " | ".join(_fmt(aggregate[method][k]) for k in keys)
                      + " |")
+    semi_text = (f"; semi-supervised: {args.labeled_target} labeled Y1 training galaxies per "
+              f"known class, {args.labeled_share:g} of each target batch drawn from them, "
+              "for both trainings" if semi else "")
     text = [f"# Universal DA, class {args.unknown_class} only in the Y1 target ({args.n} "
             f"galaxies, {args.size}x{args.size}, {args.epochs} epochs, seeds "
-            f"{list(args.seeds)})", "", f"Paper: {PAPER['universal']}", "",
+            f"{list(args.seeds)}{semi_text})", "", f"Paper: {PAPER['universal']}", "",
             "Open-set rule for both models: predict unknown where the prediction entropy "
             "exceeds log(K)/2 (K = 2 known classes). Threshold-free: the AUROC of the "
             "prediction entropy, and of 1 - the largest cosine similarity of a Y1 latent to "
@@ -800,7 +808,8 @@ _FOLDERS = (("Morphology, LSST Y10 -> Y1, ConvNet", "morphology_convnet"),
             ("Morphology, LSST Y10 -> Y1, ResNet18", "morphology_resnet18"),
             ("DeepMerge, PSF -> PSF + noise", "deepmerge"),
             ("Photo-z under attack, adversarial training", "photoz"),
-            ("Universal domain adaptation, unknown class in the target", "universal"))
+            ("Universal domain adaptation, unknown class in the target", "universal"),
+            ("Universal domain adaptation, semi-supervised", "universal_semi"))
 
 
 def report(args):
@@ -866,6 +875,8 @@ def report(args):
 
 def _command_of(folder):
     """The sub-command (and architecture) that writes `folder`."""
+    if folder == "universal_semi":
+        return "universal --labeled-target 10"
     experiment, _, arch = folder.partition("_")
     return f"{experiment} --arch {arch}" if arch else experiment
 
@@ -946,6 +957,12 @@ def _parser():
     open_set.add_argument("--unknown-class", type=int, default=2, help="2: mergers")
     open_set.add_argument("--mmd-weight", type=float, default=0.05)
     open_set.add_argument("--universal-weight", type=float, default=0.05)
+    open_set.add_argument("--labeled-target", type=int, default=0,
+                          help="semi-supervised (DeepAstroUDA): labeled Y1 training galaxies "
+                               "per known class, for both trainings; results go to "
+                               "universal_semi (0: unsupervised, to universal)")
+    open_set.add_argument("--labeled-share", type=float, default=0.25,
+                          help="share of each target batch drawn from the labeled galaxies")
 
     pz = _experiment(commands, photoz, 2000, 32, 8, 32, [0])
     pz.add_argument("--arch", choices=("inception_photoz", "simple_photoz_cnn"),

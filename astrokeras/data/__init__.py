@@ -3,7 +3,8 @@
 from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
 from astrokeras.data.pipeline import (class_weights, from_arrays, load, load_domain_adaptation,
-                                      load_pairs, pair_domains, split_ids, stretch)
+                                      load_pairs, pair_domains, pick_labeled, split_ids,
+                                      stretch)
 from astrokeras.data.photoz import PhotoZSimulation
 from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
@@ -29,6 +30,7 @@ __all__ = [
     "load_pairs",
     "lsst_band",
     "pair_domains",
+    "pick_labeled",
     "shard_paths",
     "simulate",
     "split_ids",

@@ -157,25 +157,98 @@ def _check_domain(name, domain, manifest):
                                    manifest["domains"])
 
 
-def _records(directory, manifest, domains, split, seed, fractions, verify):
-    """Parsed records of `split` (dicts), in shard order."""
+def _check_galaxy_ids(galaxy_ids, n):
+    try:
+        ids = np.asarray(galaxy_ids)
+        valid = ids.ndim == 1 and (ids.size == 0 or np.issubdtype(ids.dtype, np.integer))
+    except (TypeError, ValueError):
+        valid = False
+    if not valid or ids.size == 0 or ids.min() < 0 or ids.max() >= n:
+        raise InvalidArgumentError("`galaxy_ids` must be a non-empty 1-D sequence of galaxy ids "
+                                   "of this dataset.", galaxy_ids, f"integers in [0, {n})")
+    return np.unique(ids)
+
+
+def _records(directory, manifest, domains, split, seed, fractions, verify, galaxy_ids=None):
+    """Parsed records of `split` (dicts), in shard order; only `galaxy_ids` if given."""
     import tensorflow as tf
 
     if split not in SPLITS:
         raise InvalidArgumentError("`split` must be a split name.", split, list(SPLITS))
     paths = shards_lib.shard_paths(directory, manifest, verify=verify)
     ids = split_ids(manifest["n"], manifest["seed"] if seed is None else seed, fractions)[split]
+    if galaxy_ids is not None:
+        ids = np.intersect1d(ids, _check_galaxy_ids(galaxy_ids, manifest["n"]))
+        if ids.size == 0:
+            raise InvalidArgumentError(f"None of `galaxy_ids` is in the {split!r} split.",
+                                       galaxy_ids, f"ids of {split!r} galaxies")
     member = np.zeros(manifest["n"], bool)
     member[ids] = True
     member = tf.constant(member)
     dataset = tf.data.TFRecordDataset(paths)
     dataset = dataset.map(_parser(manifest, domains), num_parallel_calls=tf.data.AUTOTUNE,
                           deterministic=True)
-    if split != "all":
+    if split != "all" or galaxy_ids is not None:
         dataset = dataset.filter(lambda r: tf.gather(member, r["galaxy_id"]))
         # The split's size is known: tell tf.data, so Keras knows the steps per epoch.
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(ids)))
     return dataset, len(ids)
+
+
+def pick_labeled(directory, per_class, split="train", seed=0, classes=None,
+                 fractions=DEFAULT_FRACTIONS, verify=True):
+    """Galaxy ids of `per_class` randomly chosen galaxies of each class in a split.
+
+    The labeled target galaxies of semi-supervised domain adaptation: a few galaxies per
+    class whose labels the training may use. The same seed gives the same galaxies.
+
+    Args:
+        directory: a dataset directory written by `write_dataset`.
+        per_class: how many galaxies of each class.
+        split: the split to choose from ("train" by default).
+        seed: seed of the choice (the split itself is the dataset's).
+        classes: class indices to choose from (default: every class).
+        fractions, verify: as in `load`.
+
+    Returns:
+        A sorted int64 NumPy array of galaxy ids, for `load(..., galaxy_ids=...)`.
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset, pick_labeled
+    >>> path = tempfile.mkdtemp()
+    >>> _ = write_dataset(MorphologySimulation(size=32, class_fractions=(1, 1, 1)), 30, path,
+    ...                   seed=0)
+    >>> len(pick_labeled(path, 2, classes=[0, 1]))
+    4
+    """
+    per_class = check_positive_int("per_class", per_class)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidArgumentError("`seed` must be a non-negative integer.", seed, ">= 0")
+    manifest = shards_lib.load_manifest(directory)
+    names = manifest["classes"]
+    classes = range(len(names)) if classes is None else classes
+    wanted = []
+    for c in classes:
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or \
+                not 0 <= c < len(names):
+            raise InvalidArgumentError("`classes` must hold class indices of this dataset.",
+                                       classes, f"integers in [0, {len(names)})")
+        wanted.append(int(c))
+    records, _ = _records(directory, manifest, [], split, None, fractions, verify)
+    pairs = np.array([(int(r["galaxy_id"]), int(r["label"]))
+                      for r in records.as_numpy_iterator()], dtype=np.int64).reshape(-1, 2)
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(5,)))
+    chosen = []
+    for c in wanted:
+        ids = pairs[pairs[:, 1] == c, 0]
+        if len(ids) < per_class:
+            raise InvalidArgumentError(
+                f"`per_class` exceeds the {len(ids)} {names[c]!r} galaxies of the {split!r} "
+                "split.", per_class, f"<= {len(ids)}")
+        chosen.append(rng.choice(np.sort(ids), per_class, replace=False))
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
 
 
 def _inputs(record, domain, manifest):
@@ -212,7 +285,7 @@ def _check_common(batch_size, seed):
 
 def load(directory, domain=None, split="train", batch_size=32, shuffle=None, augment_images=None,
          preprocess=True, seed=None, fractions=DEFAULT_FRACTIONS, repeat=False, verify=True,
-         shuffle_buffer=1024, class_repeats=None):
+         shuffle_buffer=1024, class_repeats=None, galaxy_ids=None, shuffle_seed=None):
     """Batches of `(images, labels)` from one domain of a dataset directory.
 
     Args:
@@ -233,6 +306,10 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
         class_repeats: dict class name (or index) -> how many times each galaxy of that
             class appears per epoch; with augmentation every copy is flipped and rotated
             differently (the paper: mergers x 5, 2,542 -> 12,710).
+        galaxy_ids: only these galaxies of the split (e.g. the labeled target galaxies from
+            `pick_labeled`); None for all.
+        shuffle_seed: seed of the shuffle and augmentation alone (default: `seed`), for two
+            streams of one split in different orders.
 
     Returns:
         A `tf.data.Dataset` of `(images, labels)`: images float32 (batch, height, width,
@@ -254,13 +331,19 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
     domain = manifest["domains"][0] if domain is None else domain
     _check_domain("domain", domain, manifest)
     seed = manifest["seed"] if seed is None else int(seed)
+    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(
+            shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
+        raise InvalidArgumentError("`shuffle_seed` must be a non-negative integer or None.",
+                                   shuffle_seed, ">= 0 or None")
     training = split == "train"
     return _domain_dataset(
-        directory, manifest, domain, split, seed, seed, fractions, batch_size,
+        directory, manifest, domain, split, seed, seed if shuffle_seed is None else
+        int(shuffle_seed), fractions, batch_size,
         shuffle=training if shuffle is None else bool(shuffle),
         augment_images=training if augment_images is None else bool(augment_images),
         preprocess=preprocess, repeat=repeat, verify=verify, shuffle_buffer=shuffle_buffer,
-        with_labels=True, class_repeats=_check_repeats(class_repeats, manifest))
+        with_labels=True, class_repeats=_check_repeats(class_repeats, manifest),
+        galaxy_ids=galaxy_ids)
 
 
 def _check_repeats(class_repeats, manifest):
@@ -286,10 +369,11 @@ def _check_repeats(class_repeats, manifest):
 
 def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed, fractions,
                     batch_size, shuffle, augment_images, preprocess, repeat, verify,
-                    shuffle_buffer, with_labels, class_repeats=None):
+                    shuffle_buffer, with_labels, class_repeats=None, galaxy_ids=None):
     import tensorflow as tf
 
-    records, _ = _records(directory, manifest, [domain], split, split_seed, fractions, verify)
+    records, _ = _records(directory, manifest, [domain], split, split_seed, fractions, verify,
+                          galaxy_ids)
     if class_repeats is not None:
         table = tf.constant(class_repeats, tf.int64)
         records = records.flat_map(
@@ -310,18 +394,21 @@ def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed
     return _finish(records, batch_size, shuffle, shuffle_buffer, shuffle_seed, repeat, transform)
 
 
-def pair_domains(source, target):
+def pair_domains(source, target, target_labels=False):
     """Zip a labelled source and an unlabelled target dataset for domain adaptation.
 
     The target is repeated (so the shorter target never ends the epoch); the epoch follows the
-    source. Target labels, if any, are dropped.
+    source. Target labels are dropped, unless `target_labels` keeps them.
 
     Args:
         source: a batched `tf.data.Dataset` of `(images, labels)`.
         target: a batched `tf.data.Dataset` of `images` or `(images, labels)`.
+        target_labels: keep the target's labels (semi-supervised adaptation: -1 marks the
+            unlabeled images, see `DomainAdaptationModel`).
 
     Returns:
-        A `tf.data.Dataset` of `((source_images, target_images), source_labels)`.
+        A `tf.data.Dataset` of `((source_images, target_images), source_labels)`, or of
+        `((source_images, target_images), (source_labels, target_labels))`.
 
     Example:
 
@@ -334,7 +421,14 @@ def pair_domains(source, target):
     """
     import tensorflow as tf
 
-    if isinstance(target.element_spec, tuple):
+    labeled = isinstance(target.element_spec, tuple)
+    if target_labels:
+        if not labeled:
+            raise InvalidArgumentError("`target_labels=True` needs a target of (images, "
+                                       "labels).", target.element_spec, "(images, labels)")
+        paired = tf.data.Dataset.zip((source, target.repeat()))
+        return paired.map(lambda s, t: ((s[0], t[0]), (s[1], t[1])))
+    if labeled:
         target = target.map(lambda x, y: x)
     paired = tf.data.Dataset.zip((source, target.repeat()))
     return paired.map(lambda s, t: ((s[0], t), s[1]))

@@ -3,7 +3,8 @@
 from astrokeras.training.adversarial_training_model import AdversarialTrainingModel
 from astrokeras.training.attack_specs import FGSM, PGD
 from astrokeras.training.class_weights import class_weights, weights_from_counts
-from astrokeras.training.domain_adaptation_model import UNKNOWN, DomainAdaptationModel
+from astrokeras.training.domain_adaptation_model import (UNKNOWN, UNLABELED,
+                                                          DomainAdaptationModel)
 from astrokeras.training.grl_schedule import GRLSchedule, ganin_schedule
 from astrokeras.training.methods import CORAL, DANN, MMD, TransferMethod, UniversalDA
 
@@ -18,6 +19,7 @@ __all__ = [
     "MMD",
     "TransferMethod",
     "UNKNOWN",
+    "UNLABELED",
     "UniversalDA",
     "class_weights",
     "ganin_schedule",

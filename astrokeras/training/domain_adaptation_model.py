@@ -13,6 +13,8 @@ from astrokeras.training.methods.dann import DANN
 
 
 UNKNOWN = -1
+#: Target label of an unlabeled target image in semi-supervised training pairs.
+UNLABELED = -1
 
 
 @keras.saving.register_keras_serializable(package="astrokeras")
@@ -28,12 +30,17 @@ class DomainAdaptationModel(keras.Model):
         loss = class-weighted cross-entropy on the source + method.weight x transfer loss
 
     where the transfer loss compares the source and target latent embeddings (`MMD`, `DANN`,
-    `CORAL`; Ciprijanovic et al. 2020, 2022). Losses are scaled by the global batch size under
+    `CORAL`; Ciprijanovic et al. 2020, 2022). Semi-supervised adaptation (a few labeled target
+    images, as DeepAstroUDA, Ciprijanovic et al. 2023, allows): training pairs may carry
+    `(source_labels, target_labels)`, with `UNLABELED` (-1) for the unlabeled target images;
+    the labeled ones join the cross-entropy (a mean over source and labeled target images)
+    and every target image still enters the transfer loss. Losses are scaled by the global batch size under
     `tf.distribute` strategies, and mixed-precision loss scaling is applied when the optimizer
     uses it, so `fit`, callbacks, checkpoints, `jit_compile` and strategies all work as usual.
 
     Data: `fit` takes elements `((source_images, target_images), source_labels)` (optionally
-    with source sample weights). Validation data may be the same pairs, pairs with
+    with source sample weights), or `(source_labels, target_labels)` for semi-supervised
+    adaptation. Validation data may be the same pairs, pairs with
     `(source_labels, target_labels)`, or plain `(images, labels)` which are taken as labeled
     *target* images; target accuracy is then reported as `val_target_accuracy`.
 
@@ -129,10 +136,15 @@ class DomainAdaptationModel(keras.Model):
                 probabilities[n_source:])
 
     def _domain_losses(self, source_probabilities, source_labels, source_latent, target_latent,
-                       sample_weight, training, target_probabilities=None):
+                       sample_weight, training, target_probabilities=None,
+                       target_labels=None):
         per_sample = losses.class_weighted_crossentropy(
             source_labels, source_probabilities, self.class_weights, sample_weight)
-        classification = _safe_mean(per_sample)
+        if target_labels is None:
+            classification = _safe_mean(per_sample)
+        else:
+            classification = self._semi_supervised_crossentropy(
+                per_sample, target_probabilities, target_labels)
         if self.method is None:
             transfer = ops.zeros((), "float32")
             total = classification
@@ -147,6 +159,19 @@ class DomainAdaptationModel(keras.Model):
             total = classification + self.method.weight * transfer
         return total, classification, transfer
 
+    def _semi_supervised_crossentropy(self, source_losses, target_probabilities,
+                                      target_labels):
+        """Mean cross-entropy over the source and the labeled target images of a batch."""
+        target_labels = ops.reshape(ops.cast(target_labels, "int32"), (-1,))
+        labeled = target_labels != UNLABELED
+        # Unlabeled images get a stand-in class 0; their losses are masked out below.
+        target_losses = losses.class_weighted_crossentropy(
+            ops.where(labeled, target_labels, 0), target_probabilities, self.class_weights)
+        mask = ops.cast(labeled, "float32")
+        total = ops.sum(source_losses) + ops.sum(target_losses * mask)
+        count = ops.cast(ops.shape(source_losses)[0], "float32") + ops.sum(mask)
+        return total / ops.maximum(count, 1.0)
+
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if not self._is_pair(x):
@@ -155,12 +180,12 @@ class DomainAdaptationModel(keras.Model):
                 "source_labels); see astrokeras.data for a helper that pairs two datasets.",
                 type(x).__name__, "a (source, target) pair",
             )
-        source_labels, _ = self._split_labels(y)
+        source_labels, target_labels = self._split_labels(y)
         with tf.GradientTape() as tape:
             z_s, z_t, p_s, p_t = self._forward_pair(x[0], x[1], training=True)
             total, classification, transfer = self._domain_losses(
                 p_s, source_labels, z_s, z_t, sample_weight, training=True,
-                target_probabilities=p_t)
+                target_probabilities=p_t, target_labels=target_labels)
             regularization = self.losses
             if regularization:
                 total = total + ops.cast(ops.sum(regularization), "float32")

@@ -70,6 +70,10 @@ SCHEMA = {
         "workers": (int, 0, lambda v: v >= 0),
         "augment": (bool, True, None),
         "unknown_class": (int, -1, lambda v: v >= -1),
+        # semi-supervised adaptation: labeled target training galaxies per known class, and
+        # the share of each target batch drawn from them
+        "labeled_target": (int, 0, lambda v: v >= 0),
+        "labeled_share": (_NUMBER, 0.25, lambda v: 0 < v < 1),
         # arcsinh softening of the stretch; None: an existing dataset's own, or the
         # simulation's default (Simulation.softening) when the dataset is simulated
         "softening": (_NUMBER, None, lambda v: 0 < v < float("inf")),
@@ -212,6 +216,9 @@ def _check_consistency(recipe, source):
     if method["name"] == "pgd" and method["step"] is not None and method["step"] > method["eps"]:
         raise ConfigError(f"{source}: [method].step must not exceed [method].eps.",
                           method["step"], f"<= {method['eps']}")
+    if data["labeled_target"] and not adaptation:
+        raise ConfigError(f"{source}: [data].labeled_target needs a domain adaptation method "
+                          "([method].name mmd, dann, coral or universal).", method["name"])
     if method["name"] == "universal" and data["unknown_class"] < 0:
         raise ConfigError(f"{source}: [method].name = 'universal' needs [data].unknown_class, "
                           "the class held out of the source.", data["unknown_class"], ">= 0")

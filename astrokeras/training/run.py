@@ -153,6 +153,41 @@ def _attack(recipe):
                seed=recipe["experiment"]["seed"])
 
 
+def _semi_supervised_pairs(directory, spec, common, batch, unknown, n_classes, seed):
+    """Source batches paired with target batches of which a share carries labels.
+
+    `[data].labeled_target` galaxies of each known class (`pick_labeled`, from the training
+    split) are the labeled target; each target image is drawn from them with probability
+    `[data].labeled_share` and otherwise from all the target training images, unlabeled.
+    """
+    import tensorflow as tf
+
+    from astrokeras.training import UNLABELED
+
+    known = [c for c in range(n_classes) if c != unknown]
+    ids = data_lib.pick_labeled(directory, spec["labeled_target"], seed=seed, classes=known)
+    source = data_lib.load(directory, spec["source"], "train", shuffle=True, **common)
+    labeled = data_lib.load(directory, spec["target"], "train", shuffle=True, galaxy_ids=ids,
+                            shuffle_seed=seed + 2, **common)
+    if unknown >= 0:
+        source, labeled = _known_classes(source, unknown), _known_classes(labeled, unknown)
+    else:
+        source, labeled = source.unbatch(), labeled.unbatch()
+    unlabeled = data_lib.load(directory, spec["target"], "train", shuffle=True,
+                              shuffle_seed=seed + 1, **common).unbatch().map(
+        lambda x, y: (x, tf.constant(UNLABELED, y.dtype)))
+    # A labeled image with probability `share`. Not `sample_from_datasets`: its seeded choices
+    # restart with every epoch, so each epoch's batches would hold the same numbers of labels.
+    share = float(spec["labeled_share"])
+    draws = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True)
+    choice = draws.map(lambda r: tf.cast(tf.cast(r % 1_000_000, tf.float64) < share * 1e6,
+                                         tf.int64))
+    target = tf.data.Dataset.choose_from_datasets([unlabeled.repeat(), labeled.repeat()],
+                                                  choice)
+    return data_lib.pair_domains(source.batch(batch, drop_remainder=True), target.batch(batch),
+                                 target_labels=True)
+
+
 def _known_classes(dataset, unknown):
     """Drops the held-out class and renumbers the classes above it."""
     import tensorflow as tf
@@ -200,11 +235,14 @@ def build_datasets(recipe, manifest):
         counts = [c for i, c in enumerate(counts) if i != unknown]
         num_classes -= 1
     if method in ("mmd", "dann", "coral", "universal"):
-        if held_out:
+        if spec["labeled_target"]:
+            train = _semi_supervised_pairs(directory, spec, common, batch, unknown,
+                                           len(manifest["classes"]), seed)
+        elif held_out:
             source = _known_classes(data_lib.load(directory, spec["source"], "train",
                                                   shuffle=True, **common), unknown)
             target = data_lib.load(directory, spec["target"], "train", shuffle=True,
-                                   **dict(common, seed=seed + 1)).map(lambda x, y: x)
+                                   shuffle_seed=seed + 1, **common).map(lambda x, y: x)
             train = data_lib.pair_domains(source.batch(batch, drop_remainder=True), target)
         else:
             train = data_lib.load_domain_adaptation(directory, spec["source"], spec["target"],

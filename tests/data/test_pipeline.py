@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from astrokeras.data import (ClipArcsinh, class_weights, from_arrays, load,
-                             load_domain_adaptation, load_pairs, pair_domains, simulate,
-                             split_ids, stretch)
+                             load_domain_adaptation, load_pairs, pair_domains, pick_labeled,
+                             simulate, split_ids, stretch)
 from astrokeras.errors import InvalidArgumentError
 
 
@@ -107,7 +107,10 @@ def test_from_arrays_in_memory(tiny_sim):
 @pytest.mark.parametrize("kwargs, name", [({"domain": "y5"}, "domain"),
                                           ({"split": "holdout"}, "split"),
                                           ({"batch_size": 0}, "batch_size"),
-                                          ({"fractions": (0.5, 0.5, 0.5)}, "fractions")])
+                                          ({"fractions": (0.5, 0.5, 0.5)}, "fractions"),
+                                          ({"galaxy_ids": [0, 99]}, "galaxy_ids"),
+                                          ({"galaxy_ids": []}, "galaxy_ids"),
+                                          ({"shuffle_seed": -1}, "shuffle_seed")])
 def test_bad_arguments_name_themselves(tiny_dataset, kwargs, name):
     path, _ = tiny_dataset
     with pytest.raises(InvalidArgumentError, match=f"`{name}`"):
@@ -165,3 +168,52 @@ def test_load_pairs_aligns_the_same_galaxies_across_domains(tiny_dataset, tiny_s
     np.testing.assert_array_equal(np.concatenate(y10), raw["y10"][ids])
     np.testing.assert_array_equal(np.concatenate(y1), raw["y1"][ids])
     np.testing.assert_array_equal(np.concatenate(labels), raw["label"][ids])
+
+
+def _train_labels(tiny_dataset):
+    path, manifest = tiny_dataset
+    ids = split_ids(manifest["n"], manifest["seed"])["train"]
+    _, labels = _collect(load(path, "y10", batch_size=32, shuffle=False, augment_images=False))
+    return dict(zip(ids.tolist(), labels.tolist()))
+
+
+def test_pick_labeled_takes_per_class_galaxies_of_the_split(tiny_dataset):
+    path, _ = tiny_dataset
+    label_of = _train_labels(tiny_dataset)
+    smallest = min(list(label_of.values()).count(c) for c in (0, 1, 2))
+    ids = pick_labeled(path, smallest, seed=1)
+    assert [sum(label_of[i] == c for i in ids) for c in (0, 1, 2)] == [smallest] * 3
+    assert np.array_equal(ids, pick_labeled(path, smallest, seed=1))  # seeded
+    only = pick_labeled(path, 1, seed=1, classes=[2])
+    assert len(only) == 1 and label_of[int(only[0])] == 2
+    with pytest.raises(InvalidArgumentError, match="`per_class` exceeds"):
+        pick_labeled(path, len(label_of) + 1)
+    with pytest.raises(InvalidArgumentError, match="`classes`"):
+        pick_labeled(path, 1, classes=[3])
+
+
+def test_galaxy_ids_restrict_a_split_and_shuffle_seed_only_reorders(tiny_dataset):
+    path, manifest = tiny_dataset
+    label_of = _train_labels(tiny_dataset)
+    chosen = sorted(label_of)[:3]
+    images, labels = _collect(load(path, "y1", galaxy_ids=chosen + [
+        int(split_ids(manifest["n"], manifest["seed"])["test"][0])], batch_size=8,
+        shuffle=False, augment_images=False))
+    assert labels.tolist() == [label_of[i] for i in chosen]  # the test galaxy is left out
+    assert len(load(path, "y1", galaxy_ids=chosen, batch_size=1)) == 3
+    first, second = (_collect(load(path, "y1", batch_size=16, shuffle_seed=s,
+                                   augment_images=False))[0] for s in (7, 8))
+    assert not np.array_equal(first, second)
+    assert np.allclose(np.sort(first.reshape(len(first), -1), axis=0),
+                       np.sort(second.reshape(len(second), -1), axis=0))
+
+
+def test_pair_domains_keeps_target_labels_on_request():
+    import tensorflow as tf
+
+    source = tf.data.Dataset.from_tensor_slices((np.zeros((4, 2)), np.arange(4))).batch(2)
+    target = tf.data.Dataset.from_tensor_slices((np.ones((2, 2)), np.array([-1, 1]))).batch(2)
+    (xs, xt), (ys, yt) = next(iter(pair_domains(source, target, target_labels=True)))
+    assert ys.numpy().tolist() == [0, 1] and yt.numpy().tolist() == [-1, 1]
+    with pytest.raises(InvalidArgumentError, match="target_labels"):
+        pair_domains(source, target.map(lambda x, y: x), target_labels=True)

@@ -3,7 +3,8 @@ import pytest
 import keras
 
 from astrokeras.errors import InvalidArgumentError
-from astrokeras.training import CORAL, DANN, MMD, DomainAdaptationModel, GRLSchedule
+from astrokeras.training import (CORAL, DANN, MMD, UNLABELED, DomainAdaptationModel,
+                                 GRLSchedule)
 from shift_problem import make_classifier, make_domains, paired
 
 
@@ -191,3 +192,60 @@ def test_evaluate_on_a_dataset_of_unknown_length_is_exact(domains):
     probabilities = model.classifier.predict(target[0], verbose=0)
     expected = keras.losses.sparse_categorical_crossentropy(target[1], probabilities)
     assert logs["loss"] == pytest.approx(float(np.mean(expected)), rel=1e-5)
+
+
+def _one_step_classification_loss(model, source, target, target_labels):
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensors(((source[0], target[0]), (source[1], target_labels)))
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    return model.fit(data, epochs=1, verbose=0).history["classification_loss"][0]
+
+
+def test_labeled_target_images_join_the_cross_entropy(domains):
+    source, target = domains
+    source, target = (source[0][:32], source[1][:32]), (target[0][:32], target[1][:32])
+    weights = [1.0, 3.0]
+    model = DomainAdaptationModel(make_classifier(seed=4), MMD(weight=0.05),
+                                  class_weights=weights)
+    p_s = model.classifier.predict(source[0], verbose=0)
+    p_t = model.classifier.predict(target[0], verbose=0)
+    w = np.asarray(weights)
+
+    def crossentropy(p, y):
+        return w[y] * -np.log(p[np.arange(len(y)), y])
+
+    unlabeled = np.full(32, UNLABELED, "int32")
+    assert _one_step_classification_loss(model, source, target, unlabeled) == pytest.approx(
+        crossentropy(p_s, source[1]).mean(), rel=1e-5)
+    labels = unlabeled.copy()
+    labels[:5] = target[1][:5]
+    expected = np.concatenate([crossentropy(p_s, source[1]),
+                               crossentropy(p_t[:5], target[1][:5])]).mean()
+    assert _one_step_classification_loss(model, source, target, labels) == pytest.approx(
+        expected, rel=1e-5)
+
+
+def test_a_few_labeled_target_images_raise_target_accuracy(domains, plain_result):
+    import tensorflow as tf
+
+    source, target = domains
+    labels = np.full(len(target[1]), UNLABELED, "int32")
+    for c in (0, 1):  # 8 labeled target images per class
+        labels[np.flatnonzero(target[1] == c)[:8]] = c
+    keep = labels != UNLABELED
+    # Labeled images make up a quarter of each target batch, the rest are unlabeled.
+    labeled = tf.data.Dataset.from_tensor_slices((target[0][keep], labels[keep])).repeat()
+    unlabeled = tf.data.Dataset.from_tensor_slices(
+        (target[0], np.full(len(labels), UNLABELED, "int32"))).repeat()
+    mixed = tf.data.Dataset.sample_from_datasets([unlabeled, labeled], [0.75, 0.25], seed=0)
+    s = tf.data.Dataset.from_tensor_slices(source).shuffle(len(source[1]), seed=0)
+    data = tf.data.Dataset.zip((s.batch(64, drop_remainder=True), mixed.batch(64))).map(
+        lambda a, b: ((a[0], b[0]), (a[1], b[1])))
+    classifier = make_classifier(0)
+    model = DomainAdaptationModel(classifier, None)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(data, epochs=10, verbose=0)
+    accuracy = float((classifier.predict(target[0], verbose=0).argmax(1) == target[1]).mean())
+    _, _, plain_accuracy = plain_result
+    assert accuracy > plain_accuracy + 0.2, (accuracy, plain_accuracy)

@@ -17,10 +17,12 @@ def dataset(tmp_path_factory):
     return directory
 
 
-def _recipe(dataset, tmp_path, method="none", epochs=3, unknown_class=-1, **method_options):
+def _recipe(dataset, tmp_path, method="none", epochs=3, unknown_class=-1, data=None,
+            **method_options):
     return validate_recipe({
         "experiment": {"name": "t", "seed": 0, "output": str(tmp_path / "run")},
-        "data": {"kind": "morphology", "directory": str(dataset), "unknown_class": unknown_class},
+        "data": {"kind": "morphology", "directory": str(dataset), "unknown_class": unknown_class,
+                 **(data or {})},
         "model": {"architecture": "convnet"},
         "method": {"name": method, **method_options},
         "training": {"epochs": epochs, "batch_size": 16},
@@ -83,6 +85,44 @@ def test_every_method_holds_the_unknown_class_out_of_the_source(dataset, tmp_pat
     assert counts == [per_class[manifest["classes"][0]], per_class[manifest["classes"][2]]]
     val_labels = np.concatenate([y.numpy() for _, y in validation])
     assert set(val_labels) <= {0, 1}
+
+
+def test_semi_supervised_target_batches_carry_a_share_of_known_labels(dataset, tmp_path):
+    from astrokeras.data import pick_labeled
+    from astrokeras.training import UNLABELED
+    from astrokeras.training.run import build_datasets, ensure_dataset
+
+    recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=0,
+                     data={"labeled_target": 2, "labeled_share": 0.5})
+    manifest = ensure_dataset(recipe)
+    train, _, num_classes, _, steps = build_datasets(recipe, manifest)
+    source_labels, target_labels = [], []
+    for (source, target), (ys, yt) in train.take(20):
+        assert source.shape == target.shape
+        source_labels.append(ys.numpy())
+        target_labels.append(yt.numpy())
+    source_labels, target_labels = np.concatenate(source_labels), np.concatenate(target_labels)
+    assert num_classes == 2 and set(source_labels) <= {0, 1}
+    # The held-out class 0 is never labeled; classes 1 and 2 become 0 and 1.
+    assert set(target_labels) == {UNLABELED, 0, 1}
+    share = np.mean(target_labels != UNLABELED)
+    assert 0.4 < share < 0.6, share
+    ids = pick_labeled(dataset, 2, seed=manifest["seed"], classes=[1, 2])
+    assert len(ids) == 4
+
+
+def test_labeled_target_needs_domain_adaptation(dataset, tmp_path):
+    from astrokeras.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[data\].labeled_target needs"):
+        _recipe(dataset, tmp_path, "none", data={"labeled_target": 2})
+
+
+def test_semi_supervised_universal_da_trains(dataset, tmp_path):
+    recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=2,
+                     data={"labeled_target": 2})
+    result = run_recipe(recipe, verbose=0)
+    assert np.all(np.isfinite(result.history["loss"]))
 
 
 def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
