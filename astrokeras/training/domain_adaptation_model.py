@@ -34,9 +34,10 @@ class DomainAdaptationModel(keras.Model):
     images, as DeepAstroUDA, Ciprijanovic et al. 2023, allows): training pairs may carry
     `(source_labels, target_labels)`, with `UNLABELED` (-1) for the unlabeled target images;
     the labeled ones join the cross-entropy (a mean over source and labeled target images)
-    and every target image still enters the transfer loss. Losses are scaled by the global batch size under
-    `tf.distribute` strategies, and mixed-precision loss scaling is applied when the optimizer
-    uses it, so `fit`, callbacks, checkpoints, `jit_compile` and strategies all work as usual.
+    and every target image still enters the transfer loss. Losses are scaled by the global
+    batch size under `tf.distribute` strategies, and mixed-precision loss scaling is applied
+    when the optimizer uses it, so `fit`, callbacks, checkpoints, `jit_compile` and strategies
+    all work as usual.
 
     Data: `fit` takes elements `((source_images, target_images), source_labels)` (optionally
     with source sample weights), or `(source_labels, target_labels)` for semi-supervised
