@@ -10,6 +10,7 @@ prints the figures beside the paper's and the targets of the issue:
     python benchmarks/reproduce.py deepmerge    # Ciprijanovic 2020: regular, MMD, DANN, PSF -> noise
     python benchmarks/reproduce.py photoz       # Campagne 2021: FGSM/PGD and adversarial training
     python benchmarks/reproduce.py universal    # Ciprijanovic 2023: unknown class only in the target
+    python benchmarks/reproduce.py universal --labeled-target 10   # the same, semi-supervised
     python benchmarks/reproduce.py report       # all of them, with figures, into docs/results.md
 
 Training is repeated over `--seeds` (same data, different initialisation and shuffling) and
@@ -867,8 +868,8 @@ def report(args):
                  ("DeepAstroUDA abstract", SOURCES["deepastrouda"]))] + [
              "", "The papers' tables (Ciprijanovic et al. 2022 Tables 2-5, Ciprijanovic et al. "
              "2020/2021 Table 1, Campagne Tables 1-2, Ciprijanovic et al. 2023) were not "
-             "available here: where a figure is neither in an abstract above nor quoted in issue 8 it reads \"not available "
-             "here\"; none is estimated."]
+             "available here: where a figure is neither in an abstract above nor quoted in "
+             "issue 8 it reads \"not available here\"; none is estimated."]
     for title, folder in _FOLDERS:
         base = overrides.get(folder, out / folder)
         path = base / "results.json"
