@@ -273,6 +273,42 @@ class DomainAdaptationModel(keras.Model):
         labels[entropy > threshold] = UNKNOWN
         return labels
 
+    def open_set_threshold(self, known_images, rejected=0.05, batch_size=None):
+        """An entropy threshold that rejects a chosen share of known-class images.
+
+        log(K) / 2, the default rule, rejects almost nothing when the network's predictions
+        saturate (as with K = 2 classes); calibrating on labeled target images of the known
+        classes (e.g. the target's validation split, or the labeled target images of
+        semi-supervised training) fixes the share of known galaxies called unknown instead.
+
+        Args:
+            known_images: target-domain images of the known classes only.
+            rejected: share of them whose entropy exceeds the threshold, in (0, 1).
+            batch_size: passed to `predict`.
+
+        Returns:
+            A float entropy threshold (nats) for `predict_open_set(threshold=...)`.
+
+        Example:
+
+        >>> import numpy as np
+        >>> inputs = keras.Input((4,))
+        >>> latent = keras.layers.Dense(8, name="latent")(inputs)
+        >>> outputs = keras.layers.Dense(2, activation="softmax")(latent)
+        >>> model = DomainAdaptationModel(keras.Model(inputs, outputs))
+        >>> known = np.random.default_rng(0).normal(size=(200, 4)).astype("float32")
+        >>> threshold = model.open_set_threshold(known, rejected=0.1)
+        >>> float(np.mean(model.predict_open_set(known, threshold=threshold) == UNKNOWN))
+        0.1
+        """
+        import numpy as np
+
+        if not 0.0 < float(rejected) < 1.0:
+            raise InvalidArgumentError("`rejected` must lie in (0, 1).", rejected, "(0, 1)")
+        probabilities = self.predict(known_images, batch_size=batch_size, verbose=0)
+        entropy = np.asarray(losses.entropy(probabilities), dtype=np.float64)
+        return float(np.quantile(entropy, 1.0 - float(rejected)))
+
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, adding a `GRLSchedule` for `DANN(schedule="ganin")` if missing."""
         callbacks = list(callbacks or [])

@@ -106,6 +106,21 @@ def test_predict_open_set_uses_the_entropy_threshold():
     np.testing.assert_array_equal(labels[~high], probs[~high].argmax(1))
 
 
+def test_open_set_threshold_rejects_the_chosen_share_of_known_images():
+    model = DomainAdaptationModel(_classifier(), UniversalDA(num_classes=2))
+    rng = np.random.default_rng(2)
+    calibration, held_out = (rng.normal(size=(n, 2)).astype("float32") for n in (400, 4000))
+    threshold = model.open_set_threshold(calibration, rejected=0.2)
+    entropy = _entropy(model.predict(calibration, verbose=0))
+    assert np.mean(entropy > threshold) == pytest.approx(0.2, abs=1 / 400)
+    # Images of the same distribution, unseen by the calibration: about the same share.
+    rejected = np.mean(model.predict_open_set(held_out, threshold=threshold) == UNKNOWN)
+    assert rejected == pytest.approx(0.2, abs=0.04)
+    for bad in (0.0, 1.0):
+        with pytest.raises(InvalidArgumentError, match="`rejected`"):
+            model.open_set_threshold(calibration, rejected=bad)
+
+
 def test_round_trip_keeps_bank_and_prototypes(keras_round_trip):
     model = DomainAdaptationModel(_classifier(), UniversalDA(num_classes=2, bank_size=8))
     model.method.bank.assign(np.arange(128, dtype="float32").reshape(8, 16))
