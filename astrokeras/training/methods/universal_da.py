@@ -41,10 +41,14 @@ class UniversalDA(TransferMethod):
             there for 10 or more classes). The entropy of K classes never exceeds
             log(K) = 2 rho, so |H - rho| <= rho: with K = 2 (rho 0.35) a margin of 0.5 turns
             entropy separation off and only the clustering term acts; give a margin below
-            rho to use it. With K = 2 on astrokeras' Y10 -> Y1 morphology data the clustering
-            term lowered both the known-class accuracy and the ranking of the target-only
-            class (AUROC of the entropy) below plain joint training, in every variant tried
-            (benchmarks/RESULTS.md, Reproduction, experiment 4).
+            rho to use it. With K = 2 on astrokeras' Y10 -> Y1 morphology data and no target
+            labels, the clustering term lowered both the known-class accuracy and the ranking
+            of the target-only class (AUROC of the entropy) below plain joint training, in
+            every variant tried; with a few labeled target images (semi-supervised, as
+            DeepAstroUDA; `[data].labeled_target` in recipes) it kept the known-class accuracy
+            and ranked and detected the target-only class better than MMD
+            (benchmarks/RESULTS.md, Reproduction, experiment 4). K = 2 predictions saturate:
+            calibrate the threshold with `DomainAdaptationModel.open_set_threshold`.
         momentum: moving-average momentum of the class prototypes.
         **kwargs: base layer arguments.
 
