@@ -192,7 +192,21 @@ def _records(directory, manifest, domains, split, seed, fractions, verify, galax
         dataset = dataset.filter(lambda r: tf.gather(member, r["galaxy_id"]))
         # The split's size is known: tell tf.data, so Keras knows the steps per epoch.
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(ids)))
+    if galaxy_ids is not None and _record_bytes(manifest, domains) * len(ids) <= _CACHE_BYTES:
+        # A few chosen galaxies (the labeled target) are repeated many times per epoch:
+        # without the cache every pass reads and filters all the shards again (with 20 of
+        # 3,000 galaxies, 0.35 s instead of 0.07 s per semi-supervised batch of 64, measured).
+        # Cached before shuffling and augmentation, which stay different at every pass.
+        dataset = dataset.cache()
     return dataset, len(ids)
+
+
+#: Largest selection of `galaxy_ids` kept in memory after its first pass.
+_CACHE_BYTES = 256 * 2**20
+
+
+def _record_bytes(manifest, domains):
+    return 4 * int(np.prod(manifest["image_shape"])) * max(len(domains), 1)
 
 
 def pick_labeled(directory, per_class, split="train", seed=0, classes=None,

@@ -201,6 +201,11 @@ def test_galaxy_ids_restrict_a_split_and_shuffle_seed_only_reorders(tiny_dataset
         shuffle=False, augment_images=False))
     assert labels.tolist() == [label_of[i] for i in chosen]  # the test galaxy is left out
     assert len(load(path, "y1", galaxy_ids=chosen, batch_size=1)) == 3
+    # Repeated passes over the chosen galaxies (kept in memory) are augmented afresh.
+    passes = list(load(path, "y1", galaxy_ids=chosen, batch_size=3, repeat=True).take(2))
+    assert sorted(passes[0][1].numpy()) == sorted(passes[1][1].numpy())
+    assert not np.array_equal(np.sort(passes[0][0].numpy(), axis=0),
+                              np.sort(passes[1][0].numpy(), axis=0))
     first, second = (_collect(load(path, "y1", batch_size=16, shuffle_seed=s,
                                    augment_images=False))[0] for s in (7, 8))
     assert not np.array_equal(first, second)
