@@ -267,11 +267,17 @@ class DomainAdaptationModel(keras.Model):
             threshold = getattr(self.method, "threshold", None)
             if threshold is None:
                 threshold = float(np.log(self.num_classes) / 2.0)
-        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        probabilities, entropy = self._predicted_entropy(x, batch_size, verbose)
         labels = probabilities.argmax(axis=-1).astype(np.int64)
-        entropy = np.asarray(losses.entropy(probabilities))
         labels[entropy > threshold] = UNKNOWN
         return labels
+
+    def _predicted_entropy(self, x, batch_size, verbose=0):
+        """The predicted class probabilities of `x` and their entropies (NumPy arrays)."""
+        import numpy as np
+
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        return probabilities, np.asarray(losses.entropy(probabilities))
 
     def open_set_threshold(self, known_images, rejected=0.05, batch_size=None):
         """An entropy threshold that rejects a chosen share of known-class images.
@@ -303,11 +309,11 @@ class DomainAdaptationModel(keras.Model):
         """
         import numpy as np
 
-        if not 0.0 < float(rejected) < 1.0:
+        if isinstance(rejected, bool) or not isinstance(rejected, (int, float, np.number)) \
+                or not 0.0 < float(rejected) < 1.0:
             raise InvalidArgumentError("`rejected` must lie in (0, 1).", rejected, "(0, 1)")
-        probabilities = self.predict(known_images, batch_size=batch_size, verbose=0)
-        entropy = np.asarray(losses.entropy(probabilities), dtype=np.float64)
-        return float(np.quantile(entropy, 1.0 - float(rejected)))
+        _, entropy = self._predicted_entropy(known_images, batch_size)
+        return float(np.quantile(entropy.astype(np.float64), 1.0 - float(rejected)))
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, adding a `GRLSchedule` for `DANN(schedule="ganin")` if missing."""

@@ -116,7 +116,7 @@ def test_open_set_threshold_rejects_the_chosen_share_of_known_images():
     # Images of the same distribution, unseen by the calibration: about the same share.
     rejected = np.mean(model.predict_open_set(held_out, threshold=threshold) == UNKNOWN)
     assert rejected == pytest.approx(0.2, abs=0.04)
-    for bad in (0.0, 1.0):
+    for bad in (0.0, 1.0, "5 %", float("nan")):
         with pytest.raises(InvalidArgumentError, match="`rejected`"):
             model.open_set_threshold(calibration, rejected=bad)
 
