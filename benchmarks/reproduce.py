@@ -863,8 +863,6 @@ _FOLDERS = (("Morphology, LSST Y10 -> Y1, ConvNet", "morphology_convnet"),
 
 def report(args):
     """Gathers every experiment's results and figures into one markdown page (docs/results.md)."""
-    import shutil
-
     out, page = Path(args.out), Path(args.page)
     overrides = _overrides(args.use)
     figures = page.parent / "figures"
@@ -885,6 +883,7 @@ def report(args):
              "2020/2021 Table 1, Campagne Tables 1-2, Ciprijanovic et al. 2023) were not "
              "available here: where a figure is neither in an abstract above nor quoted in "
              "issue 8 it reads \"not available here\"; none is estimated."]
+    further = _overrides(args.also, many=True)
     for title, folder in _FOLDERS:
         base = overrides.get(folder, out / folder)
         path = base / "results.json"
@@ -893,17 +892,7 @@ def report(args):
             parts.append(f"Not run yet: `python benchmarks/reproduce.py {_command_of(folder)}`.")
             continue
         results = json.loads(path.read_text())
-        body = (base / "results.md").read_text().splitlines()
-        kept = [line for line in body[1:] if not line.startswith(("![", "Robustness evaluation"))]
-        parts += [body[0].lstrip("# ").strip() + "."] + kept
-        machine = results["machine"]
-        runs = [json.loads(p.read_text()) for p in sorted(base.rglob("run.json"))]
-        fit = sum(run.get("train_seconds", 0.0) for run in runs)
-        parts += ["", f"Command: `python {results['command']}` ({results['date']}; "
-                      f"{machine['cpus']} CPUs, load average {' '.join(machine['load_average'])} "
-                      f"at the end; {len(runs)} trainings, {fit / 60:.0f} minutes of `fit` in "
-                      "all, from their run.json; finished runs are reused, not retrained"
-                      + (f"; read from `{base}`" if folder in overrides else "") + ")."]
+        parts += _run_summary(base, results, read_from=folder in overrides)
         parts += ["", "Beside the paper:", ""] + _paper_table(folder, results)
         robustness = results.get("robustness")
         if robustness:
@@ -914,13 +903,73 @@ def report(args):
                                       ("### Latent-space distances", "### Attack",
                                        "### Jensen-Shannon"))
         for figure in _figures(base, robustness):
-            target = figures / f"{folder}_{figure.name}"
-            temporary = target.with_name(f".{target.name}.partial")
-            shutil.copyfile(figure, temporary)
-            os.replace(temporary, target)
-            parts += ["", f"![{figure.stem}](figures/{target.name})"]
+            parts += ["", _copy_figure(figure, figures / f"{folder}_{figure.name}")]
+        more = [(extra, json.loads((extra / "results.json").read_text()))
+                for extra in further.get(folder, ())]
+        for extra, other in more:
+            n = other["scale"]["galaxies"]
+            parts += ["", f"### The same at {n:,} galaxies", ""]
+            parts += _run_summary(extra, other, read_from=True, skip=("Paper:",))
+            for figure in _figures(extra, other.get("robustness")):
+                parts += ["", _copy_figure(figure, figures / f"{folder}_n{n}_{figure.name}")]
+        if folder == "photoz" and more:
+            parts += ["", "### Adversarial training by training-set size", ""]
+            parts += _photoz_by_size([results] + [other for _, other in more])
     _write_text(page, "\n".join(parts) + "\n")
     print(f"Wrote {page} and {figures}")
+
+
+def _copy_figure(figure, target):
+    """Copies `figure` to `target` atomically; returns the page's markdown image line."""
+    import shutil
+
+    temporary = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(figure, temporary)
+    os.replace(temporary, target)
+    return f"![{figure.stem}]({target.parent.name}/{target.name})"
+
+
+def _run_summary(base, results, read_from, skip=()):
+    """A run's own tables (its results.md without title line, figures and lines starting
+    with `skip`) and its command."""
+    body = (base / "results.md").read_text().splitlines()
+    skipped = ("![", "Robustness evaluation") + tuple(skip)
+    kept = [line for line in body[1:] if not line.startswith(skipped)]
+    machine = results["machine"]
+    runs = [json.loads(p.read_text()) for p in sorted(base.rglob("run.json"))]
+    fit = sum(run.get("train_seconds", 0.0) for run in runs)
+    return [body[0].lstrip("# ").strip() + "."] + kept + [
+        "", f"Command: `python {results['command']}` ({results['date']}; "
+            f"{machine['cpus']} CPUs, load average {' '.join(machine['load_average'])} "
+            f"at the end; {len(runs)} trainings, {fit / 60:.0f} minutes of `fit` in "
+            "all, from their run.json; finished runs are reused, not retrained"
+            + (f"; read from `{base}`" if read_from else "") + ")."]
+
+
+def _photoz_by_size(runs):
+    """The regular and f_a = 10 % figures of photo-z runs with different numbers of galaxies,
+    one row per run, fewest galaxies first: whether the f_a target is a matter of data."""
+    lines = ["| galaxies | seeds | regular clean sigma_MAD | regular FGSM / clean | "
+             "f_a = 10 % clean sigma_MAD | f_a = 10 % FGSM sigma_MAD | f_a = 10 % FGSM / clean |",
+             "|---|---|---|---|---|---|---|"]
+    for results in sorted(runs, key=lambda r: r["scale"]["galaxies"]):
+        scale, aggregate = results["scale"], results["aggregate"]
+        trained = aggregate.get(f"{scale.get('train_attack', 'fgsm')}_fa10")
+        if trained is None:
+            continue
+        regular = aggregate["regular"]
+        lines.append(
+            f"| {scale['galaxies']:,} | {len(scale['seeds'])} | "
+            f"{_fmt(regular['clean']['sigma_mad'], 4)} | "
+            f"{_ratio_of_means(regular['fgsm'], regular['clean']):.2f} | "
+            f"{_fmt(trained['clean']['sigma_mad'], 4)} | "
+            f"{_fmt(trained['fgsm']['sigma_mad'], 4)} | "
+            f"{_ratio_of_means(trained['fgsm'], trained['clean']):.2f} |")
+    return lines
+
+
+def _ratio_of_means(numerator, denominator, key="sigma_mad"):
+    return numerator[key]["mean"] / denominator[key]["mean"]
 
 
 def _command_of(folder):
@@ -931,18 +980,23 @@ def _command_of(folder):
     return f"{experiment} --arch {arch}" if arch else experiment
 
 
-def _overrides(pairs):
-    """`{folder: path}` from `--use FOLDER=PATH` arguments, checked."""
+def _overrides(pairs, many=False):
+    """`{folder: path}` from `--use FOLDER=PATH` arguments, or `{folder: [path, ...]}` from
+    `--also FOLDER=PATH` ones (`many`), checked."""
+    option = "--also" if many else "--use"
     folders = [folder for _, folder in _FOLDERS]
     overrides = {}
     for pair in pairs or ():
         folder, _, path = pair.partition("=")
         if folder not in folders or not path:
-            raise SystemExit(f"error: --use {pair!r}: expected FOLDER=PATH with FOLDER one of "
-                             f"{folders}")
+            raise SystemExit(f"error: {option} {pair!r}: expected FOLDER=PATH with FOLDER one "
+                             f"of {folders}")
         if not (Path(path) / "results.json").exists():
-            raise SystemExit(f"error: --use {pair!r}: {path} holds no results.json")
-        overrides[folder] = Path(path)
+            raise SystemExit(f"error: {option} {pair!r}: {path} holds no results.json")
+        if many:
+            overrides.setdefault(folder, []).append(Path(path))
+        else:
+            overrides[folder] = Path(path)
     return overrides
 
 
@@ -1036,6 +1090,11 @@ def _parser():
     page.add_argument("--use", action="append", metavar="FOLDER=PATH",
                       help="read one experiment's results from PATH instead of --out/FOLDER "
                            "(e.g. photoz=runs/old/photoz_n2000_8ep while it is re-run)")
+    page.add_argument("--also", action="append", metavar="FOLDER=PATH", default=[],
+                      help="add a further run of an experiment (e.g. at another number of "
+                           "galaxies) under its section, with its own tables; for photo-z also "
+                           "a table of the f_a = 10 %% figures by training-set size "
+                           "(e.g. photoz=runs/reproduce_n8000/photoz); repeatable")
     page.set_defaults(run=report)
     return parser
 
