@@ -979,10 +979,15 @@ def _copy_figure(figure, target):
 
 def _run_summary(base, results, read_from, skip=()):
     """A run's own tables (its results.md without title line, figures and lines starting
-    with `skip`) and its command."""
+    with `skip`, blank lines not doubled) and its command."""
     body = (base / "results.md").read_text().splitlines()
     skipped = ("![", "Robustness evaluation") + tuple(skip)
-    kept = [line for line in body[1:] if not line.startswith(skipped)]
+    kept = []
+    for line in body[1:]:
+        if not line.startswith(skipped) and (line or kept[-1:] != [""]):
+            kept.append(line)
+    while kept[-1:] == [""]:
+        kept.pop()
     machine = results["machine"]
     runs = [json.loads(p.read_text()) for p in sorted(base.rglob("run.json"))]
     fit = sum(run.get("train_seconds", 0.0) for run in runs)
