@@ -869,6 +869,9 @@ def report(args):
     overrides = _overrides(args.use)
     further = _overrides(args.also, many=True)
     only = _only(args.only, page)
+    if only and set(further) - only:
+        raise SystemExit(f"error: --also {sorted(set(further) - only)}: those sections are not "
+                         f"regenerated with --only {sorted(only)}; add them to --only")
     for folder in only:
         if not (overrides.get(folder, out / folder) / "results.json").exists():
             raise SystemExit(f"error: --only {folder}: no results.json under "
