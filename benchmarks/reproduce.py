@@ -932,13 +932,17 @@ def _section(title, folder, base, read_from, further, figures):
         parts += ["", _copy_figure(figure, figures / f"{folder}_{figure.name}")]
     more = [(extra, json.loads((extra / "results.json").read_text())) for extra in further]
     for extra, other in more:
-        n = other["scale"]["galaxies"]
-        parts += ["", f"### The same at {n:,} galaxies", ""]
+        n, epochs = other["scale"]["galaxies"], other["scale"]["epochs"]
+        # a further run of another length than the base says so, in its heading and figures
+        longer = epochs != results["scale"]["epochs"]
+        heading = f"{n:,} galaxies" + (f", {epochs} epochs" if longer else "")
+        prefix = f"{folder}_n{n}" + (f"_e{epochs}" if longer else "")
+        parts += ["", f"### The same at {heading}", ""]
         parts += _run_summary(extra, other, read_from=True, skip=("Paper:",))
         for figure in _figures(extra, other.get("robustness")):
-            parts += ["", _copy_figure(figure, figures / f"{folder}_n{n}_{figure.name}")]
+            parts += ["", _copy_figure(figure, figures / f"{prefix}_{figure.name}")]
     if folder == "photoz" and more:
-        parts += ["", "### Adversarial training by training-set size", ""]
+        parts += ["", "### Adversarial training by training-set size and length", ""]
         parts += _photoz_by_size([results] + [other for _, other in more])
     return parts
 
@@ -1004,18 +1008,19 @@ def _run_summary(base, results, read_from, skip=()):
 
 def _photoz_by_size(runs):
     """The regular and f_a = 10 % figures of photo-z runs with different numbers of galaxies,
-    one row per run, fewest galaxies first: whether the f_a target is a matter of data."""
-    lines = ["| galaxies | seeds | regular clean sigma_MAD | regular FGSM / clean | "
+    one row per run, fewest galaxies (then epochs) first: whether the f_a target is a matter
+    of data or of training length."""
+    lines = ["| galaxies | epochs | seeds | regular clean sigma_MAD | regular FGSM / clean | "
              "f_a = 10 % clean sigma_MAD | f_a = 10 % FGSM sigma_MAD | f_a = 10 % FGSM / clean |",
-             "|---|---|---|---|---|---|---|"]
-    for results in sorted(runs, key=lambda r: r["scale"]["galaxies"]):
+             "|---|---|---|---|---|---|---|---|"]
+    for results in sorted(runs, key=lambda r: (r["scale"]["galaxies"], r["scale"]["epochs"])):
         scale, aggregate = results["scale"], results["aggregate"]
         trained = aggregate.get(f"{scale.get('train_attack', 'fgsm')}_fa10")
         if trained is None:
             continue
         regular = aggregate["regular"]
         lines.append(
-            f"| {scale['galaxies']:,} | {len(scale['seeds'])} | "
+            f"| {scale['galaxies']:,} | {scale['epochs']} | {len(scale['seeds'])} | "
             f"{_fmt(regular['clean']['sigma_mad'], 4)} | "
             f"{_ratio_of_means(regular['fgsm'], regular['clean']):.2f} | "
             f"{_fmt(trained['clean']['sigma_mad'], 4)} | "
