@@ -9,6 +9,7 @@ from astrokeras.errors import (  # noqa: E402
     DataError,
     InvalidArgumentError,
 )
+from astrokeras.saving import load_model  # noqa: E402  (imports Keras only when called)
 
 __all__ = [
     "__version__",
@@ -17,4 +18,5 @@ __all__ = [
     "ConfigError",
     "DataError",
     "InvalidArgumentError",
+    "load_model",
 ]

@@ -5,6 +5,8 @@ import pytest
 from conftest import assert_docstring_examples_pass
 
 MODULES = [
+    "astrokeras.files",
+    "astrokeras.saving",
     "astrokeras.layers.gradient_reversal",
     "astrokeras.layers.mmd_loss",
     "astrokeras.layers.residual_block",
