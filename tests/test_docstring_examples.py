@@ -7,6 +7,7 @@ from conftest import assert_docstring_examples_pass
 MODULES = [
     "astrokeras.files",
     "astrokeras.saving",
+    "astrokeras.experiments.registry",
     "astrokeras.layers.gradient_reversal",
     "astrokeras.layers.mmd_loss",
     "astrokeras.layers.residual_block",
