@@ -5,13 +5,16 @@ A dataset directory holds:
 - `plan.json`: what is being simulated (kind, simulation config, n, seed, shard size), written
   first, so a resumed or parallel run can check it continues the same dataset;
 - `shard-00000-of-00004.tfrecord` ...: galaxies `[j * shard_size, (j + 1) * shard_size)`, one
-  `tf.train.Example` each (features below), written under a temporary name then renamed;
+  `tf.train.Example` each (features below, serialised deterministically: the map of features
+  in key order), written under a temporary name then renamed;
 - `shard-00000-of-00004.npz`: the shard's sidecar (class counts, SHA-256, a seeded sample of
-  256 pixels per image, domain and band for the dataset-level percentiles), written after its
-  shard: a shard with a sidecar is complete, so an interrupted run skips it when resumed;
+  256 pixels per image, domain and band for the dataset-level percentiles, in a zip archive
+  with fixed member dates), written after its shard: a shard with a sidecar is complete, so an
+  interrupted run skips it when resumed;
 - `manifest.json`: written when the last shard is complete (by whichever run completes it):
   what was simulated, parameters, seed, counts per class and domain, shard list with sizes and
-  SHA-256, the clip + arcsinh preprocessing per domain, and the software versions.
+  SHA-256, the clip + arcsinh preprocessing per domain, and the software versions (no clock
+  time: the same seed and software give the same bytes in every file, in any process).
 
 `--shard-index i --num-shards n` (`shard_index`, `num_shards`) make a run write only the shard
 files j with j % n == i, so n machines of a batch system can share one dataset; each galaxy's
@@ -31,10 +34,12 @@ import json
 import math
 import os
 import re
+import zipfile
 
 import numpy as np
 
 from astrokeras import __version__
+from astrokeras import files
 from astrokeras.data import simulation as simulation_lib
 from astrokeras.data.preprocessing import (DEFAULT_PERCENTILES, check_percentiles,
                                            check_softening, fit_clip_arcsinh)
@@ -84,17 +89,24 @@ def _sidecar(path):
     return path[: -len(".tfrecord")] + ".npz"
 
 
-def _atomic_write_bytes(path, data):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _write_json(path, obj):
+    files.write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def _atomic_write_json(path, obj):
-    _atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+def _npz_bytes(arrays):
+    """`np.savez`'s format with fixed member dates, so the same arrays give the same bytes.
+
+    `np.savez` stamps every member with the clock time; a sidecar written by another process
+    would differ from this one even when its arrays are identical.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asanyarray(arrays[name]),
+                                          allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _sha256(path):
@@ -119,7 +131,10 @@ def _example(record, simulation):
     for name in simulation.value_names:
         feature[f"value/{name}"] = tf.train.Feature(
             float_list=tf.train.FloatList(value=[float(record.values[name])]))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    # The features are a protobuf map, serialised in hash order unless asked otherwise: that
+    # order changes from one process to the next.
+    return example.SerializeToString(deterministic=True)
 
 
 def _pixel_sample(record, simulation, seed):
@@ -132,22 +147,20 @@ def _pixel_sample(record, simulation, seed):
 def _write_shard(path, records, simulation, seed):
     import tensorflow as tf
 
-    tmp = f"{path}.tmp-{os.getpid()}"
     samples = {d: [] for d in simulation.domains}
     counts = np.zeros(max(len(simulation.classes), 1), np.int64)
-    with tf.io.TFRecordWriter(tmp) as writer:
-        for record in records:
-            writer.write(_example(record, simulation))
-            for domain, sample in _pixel_sample(record, simulation, seed).items():
-                samples[domain].append(sample)
-            if simulation.classes:
-                counts[record.label] += 1
-    os.replace(tmp, path)
-    buffer = io.BytesIO()
-    np.savez(buffer, counts=counts, sha256=np.array(_sha256(path)),
-             bytes=np.array(os.path.getsize(path)),
-             **{f"sample/{d}": np.concatenate(s) for d, s in samples.items()})
-    _atomic_write_bytes(_sidecar(path), buffer.getvalue())
+    with files.atomic_path(path) as temporary:
+        with tf.io.TFRecordWriter(temporary) as writer:
+            for record in records:
+                writer.write(_example(record, simulation))
+                for domain, sample in _pixel_sample(record, simulation, seed).items():
+                    samples[domain].append(sample)
+                if simulation.classes:
+                    counts[record.label] += 1
+    sidecar = {"counts": counts, "sha256": np.array(_sha256(path)),
+               "bytes": np.array(os.path.getsize(path)),
+               **{f"sample/{d}": np.concatenate(s) for d, s in samples.items()}}
+    files.write_bytes_atomic(_sidecar(path), _npz_bytes(sidecar))
 
 
 def _plan(simulation, n, seed, shard_size):
@@ -175,7 +188,7 @@ def _check_plan(directory, plan):
                 "from its plan.json); use a new directory to simulate something else.",
                 {k: plan.get(k) for k in differing}, {k: existing.get(k) for k in differing})
     else:
-        _atomic_write_json(path, plan)
+        _write_json(path, plan)
 
 
 def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, shard_index=0,
@@ -338,7 +351,7 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
         "feature_format": "galaxy_id, label: int64; image/<domain>: raw little-endian float32 "
                           "(height, width, bands); value/<name>: float32",
     }
-    _atomic_write_json(os.path.join(directory, MANIFEST), manifest)
+    _write_json(os.path.join(directory, MANIFEST), manifest)
     return manifest
 
 
