@@ -83,6 +83,9 @@ class AstroKerasWarning(UserWarning):
 def check_positive_int(name, value, minimum=1):
     """Raise `InvalidArgumentError` unless `value` is an int >= `minimum`.
 
+    The one check of counts, sizes and batch sizes across astrokeras. A bool is refused (it is
+    an int to Python, never a count); NumPy integers are accepted.
+
     Args:
         name: the argument name, shown in the message.
         value: the value received.
@@ -90,17 +93,62 @@ def check_positive_int(name, value, minimum=1):
 
     Returns:
         `value` as a Python int.
+
+    Example:
+
+    >>> check_positive_int("batch_size", 32)
+    32
+    >>> try:
+    ...     check_positive_int("batch_size", 0)
+    ... except InvalidArgumentError as error:
+    ...     print(error)
+    `batch_size` must be at least 1. Got: 0. Allowed: >= 1.
     """
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not _is_integer_like(value):
-        raise InvalidArgumentError(f"`{name}` must be an integer.", value, f">= {minimum}")
+    if isinstance(value, bool) or not isinstance(value, int) and not _is_numpy_integer(value):
+        raise InvalidArgumentError(f"`{name}` must be an integer >= {minimum}.", value,
+                                   f">= {minimum}")
     if int(value) < minimum:
         raise InvalidArgumentError(f"`{name}` must be at least {minimum}.", value, f">= {minimum}")
     return int(value)
 
 
-def _is_integer_like(value):
+def check_images(name, value):
+    """A batch of channels-last images as a finite float32 array, or `InvalidArgumentError`.
+
+    The one check of image batches handed to astrokeras (evaluation, data pipelines): four
+    dimensions `(n, height, width, bands)`, at least one image, numeric, no NaN or infinity.
+
+    Args:
+        name: the argument name, shown in the message (e.g. "images['y1']").
+        value: the array received (any real dtype; converted to float32).
+
+    Returns:
+        The images as a float32 NumPy array.
+
+    Example:
+
+    >>> check_images("x", [[[[0.0]]]]).shape
+    (1, 1, 1, 1)
+    """
+    import numpy as np
+
     try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - numpy is a hard dependency
-        return False
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"`{name}` must be numeric images.", type(value).__name__,
+                                   "a float array (n, height, width, bands)") from None
+    if array.ndim != 4 or len(array) == 0:
+        raise InvalidArgumentError(
+            f"`{name}` must be a batch of channels-last images (n, height, width, bands).",
+            f"shape {array.shape}", "4 dimensions and n >= 1")
+    if not np.all(np.isfinite(array)):
+        raise InvalidArgumentError(f"`{name}` holds NaN or infinite values.",
+                                   f"{int((~np.isfinite(array)).sum())} non-finite values",
+                                   "finite values")
+    return array
+
+
+def _is_numpy_integer(value):
+    import numpy as np
+
     return isinstance(value, np.integer)

@@ -20,7 +20,7 @@ import numpy as np
 
 from astrokeras.data import shards as shards_lib
 from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
-from astrokeras.errors import InvalidArgumentError, check_positive_int
+from astrokeras.errors import InvalidArgumentError, check_images, check_positive_int
 
 DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
 SPLITS = ("train", "validation", "test", "all")
@@ -583,10 +583,7 @@ def from_arrays(data, domain="y10", batch_size=32, shuffle=True, augment_images=
     if not isinstance(data, dict) or domain not in data:
         raise InvalidArgumentError("`domain` is not a key of `data`.", domain,
                                    sorted(data) if isinstance(data, dict) else "a dict")
-    images = np.asarray(data[domain], np.float32)
-    if images.ndim != 4:
-        raise InvalidArgumentError("`data[domain]` must be (n, height, width, bands).",
-                                   images.shape, "4 dimensions")
+    images = check_images(f"data[{domain!r}]", data[domain])
     if preprocessing == "fit":
         preprocessing = fit_clip_arcsinh(images)
     if preprocessing is not None and not isinstance(preprocessing, ClipArcsinh):

@@ -2,8 +2,7 @@
 
 from astrokeras.evaluation.classification import classification_metrics
 from astrokeras.evaluation.jensen_shannon import js_distance, shared_bins
-from astrokeras.evaluation.latent import (as_classifier, distance_statistics, latent_distances,
-                                          latent_embeddings)
+from astrokeras.evaluation.latent import distance_statistics, latent_distances, latent_embeddings
 from astrokeras.evaluation.paired_data import load_paired
 from astrokeras.evaluation.photoz_metrics import (evaluate_photoz, photoz_metrics,
                                                   photoz_point_estimates, photoz_residuals,
@@ -11,6 +10,7 @@ from astrokeras.evaluation.photoz_metrics import (evaluate_photoz, photoz_metric
 from astrokeras.evaluation.report import write_metrics, write_report
 from astrokeras.evaluation.robustness import (RobustnessEvaluation, evaluate_robustness,
                                               markdown_tables, robustness_summary)
+from astrokeras.models.split import unwrap_classifier as as_classifier  # the old name
 
 __all__ = [
     "RobustnessEvaluation",

@@ -4,9 +4,6 @@ Every check runs before any computation and raises `InvalidArgumentError` naming
 the value received and what is allowed.
 """
 
-import os
-import tempfile
-
 import numpy as np
 
 from astrokeras.errors import InvalidArgumentError
@@ -70,28 +67,3 @@ def probabilities(name, value):
             "to logits first.", (float(array.min()), float(sums.min()), float(sums.max())),
             "rows of non-negative values summing to 1")
     return array / sums[:, None]  # float32 rounding left aside: rows sum to 1 exactly
-
-
-def positive_int(name, value, minimum=1):
-    """An int >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidArgumentError(f"`{name}` must be an integer >= {minimum}.", value,
-                                   f">= {minimum}")
-    return int(value)
-
-
-def write_atomic(path, data):
-    """Write `data` (bytes or str) to `path` through a temporary file, then rename."""
-    path = os.fspath(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                         prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.spatial import distance
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.evaluation import _checks
 
 
@@ -29,7 +29,7 @@ def shared_bins(*samples, bins=30, value_range=None):
             raise InvalidArgumentError("`bins` edges must increase.", edges.tolist(),
                                        "strictly increasing edges")
         return edges
-    bins = _checks.positive_int("bins", bins)
+    bins = check_positive_int("bins", bins)
     values = [_checks.float_array(f"samples[{i}]", s, ndim=1, min_length=0)
               for i, s in enumerate(samples)]
     joined = np.concatenate(values) if values else np.zeros(0)

@@ -2,36 +2,15 @@
 
 import weakref
 
-import keras
 import numpy as np
 from scipy import stats
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.evaluation import _checks
-from astrokeras.models import split_at_latent
-from astrokeras.models.split import LATENT_LAYER
+from astrokeras.models.split import LATENT_LAYER, split_at_latent, unwrap_classifier
 
 # Encoders built per (model, layer), so repeated calls reuse one compiled predict function.
 _ENCODERS = weakref.WeakKeyDictionary()
-
-
-def as_classifier(model):
-    """The plain classifier inside `model`: a `DomainAdaptationModel`'s `.classifier`, or itself.
-
-    Args:
-        model: a functional Keras classifier or a `DomainAdaptationModel`.
-
-    Returns:
-        A functional `keras.Model`.
-    """
-    from astrokeras.training import DomainAdaptationModel
-
-    if isinstance(model, DomainAdaptationModel):
-        return model.classifier
-    if not isinstance(model, keras.Model):
-        raise InvalidArgumentError("`model` must be a keras.Model.", type(model).__name__,
-                                   "a functional keras.Model or a DomainAdaptationModel")
-    return model
 
 
 def latent_embeddings(model, x, layer=LATENT_LAYER, batch_size=64):
@@ -55,9 +34,9 @@ def latent_embeddings(model, x, layer=LATENT_LAYER, batch_size=64):
     >>> z.shape
     (2, 256)
     """
-    batch_size = _checks.positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     _check_inputs("x", x)
-    encoder = _encoder(as_classifier(model), layer)
+    encoder = _encoder(unwrap_classifier(model), layer)
     latent = encoder.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(latent, np.float32).reshape(len(latent), -1)
 

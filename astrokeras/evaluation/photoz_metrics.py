@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.evaluation import _checks
 
 #: |dz| above which a galaxy is a catastrophic outlier (Pasquet et al. 2019; Campagne 2021).
@@ -28,7 +28,7 @@ def redshift_bin_centres(num_bins=180, z_min=0.0, z_max=0.4):
     >>> redshift_bin_centres(4, 0.0, 0.4).round(2).tolist()
     [0.05, 0.15, 0.25, 0.35]
     """
-    num_bins = _checks.positive_int("num_bins", num_bins)
+    num_bins = check_positive_int("num_bins", num_bins)
     if not (np.isfinite(z_min) and np.isfinite(z_max)) or z_max <= z_min:
         raise InvalidArgumentError("`z_max` must be greater than `z_min`.", (z_min, z_max),
                                    "finite z_min < z_max")
@@ -156,7 +156,7 @@ def evaluate_photoz(model, x, z_spec, z_min=0.0, z_max=0.4, batch_size=64,
     (['mean', 'mode'], (3,))
     """
     z_spec = _checks.float_array("z_spec", z_spec, ndim=1)
-    batch_size = _checks.positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     probabilities = model.predict(x, batch_size=batch_size, verbose=0)
     if len(probabilities) != len(z_spec):
         raise InvalidArgumentError("`x` and `z_spec` must hold the same galaxies.",

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from astrokeras.errors import InvalidArgumentError
-from astrokeras.evaluation import _checks
 from astrokeras.evaluation.robustness import markdown_tables
+from astrokeras.files import write_text_atomic
 
 
 def write_metrics(path, summary):
@@ -32,7 +32,7 @@ def write_metrics(path, summary):
     """
     path = Path(path)
     text = json.dumps(summary, indent=2, default=_plain, allow_nan=False)
-    _checks.write_atomic(path, text + "\n")
+    write_text_atomic(path, text + "\n")
     return path
 
 
@@ -97,7 +97,7 @@ def write_report(path, summary, figures=None, title="astrokeras robustness evalu
                 lines.append(f'<td><img src="{relative}" width="420"><br>{caption}</td>')
             lines.append("</tr>")
         lines += ["</table>", ""]
-    _checks.write_atomic(path, "\n".join(lines))
+    write_text_atomic(path, "\n".join(lines))
     return path
 
 

@@ -23,12 +23,12 @@ import numpy as np
 
 from scipy.spatial.distance import pdist
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_images, check_positive_int
 from astrokeras.evaluation import _checks
 from astrokeras.evaluation.classification import classification_metrics
 from astrokeras.evaluation.jensen_shannon import js_distance
-from astrokeras.evaluation.latent import as_classifier, distance_statistics, latent_embeddings
-from astrokeras.models.split import LATENT_LAYER, latent_output
+from astrokeras.evaluation.latent import distance_statistics, latent_embeddings
+from astrokeras.models.split import LATENT_LAYER, latent_output, unwrap_classifier
 
 ATTACKS = ("one-pixel", "fgsm")
 ONE_PIXEL = "one-pixel"
@@ -140,11 +140,11 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     base = domains[0]
     num_classes = _num_classes(models)
     labels = _checks.class_labels("labels", labels, count, num_classes)
-    batch_size = _checks.positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     if attack is not None and attack not in ATTACKS:
         raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
-    n = min(_checks.positive_int("n", n), count)
-    scale_galaxies = _checks.positive_int("scale_galaxies", scale_galaxies)
+    n = min(check_positive_int("n", n), count)
+    scale_galaxies = check_positive_int("scale_galaxies", scale_galaxies)
     if scale_galaxies < 2:
         raise InvalidArgumentError("`scale_galaxies` must be at least 2 (one pair).",
                                    scale_galaxies, ">= 2")
@@ -273,7 +273,7 @@ def latent_scale(latents, max_galaxies=SCALE_GALAXIES, seed=0):
         raise InvalidArgumentError("`latents` must hold the embeddings of at least two "
                                    "galaxies.", _checks.describe(latents),
                                    "(galaxies >= 2, latent_dim)")
-    max_galaxies = _checks.positive_int("max_galaxies", max_galaxies)
+    max_galaxies = check_positive_int("max_galaxies", max_galaxies)
     if max_galaxies < 2:
         raise InvalidArgumentError("`max_galaxies` must be at least 2 (one pair).",
                                    max_galaxies, ">= 2")
@@ -534,7 +534,7 @@ def _distances(a, b):
 
 
 def _predict(model, images, batch_size):
-    probabilities = as_classifier(model).predict(images, batch_size=batch_size, verbose=0)
+    probabilities = unwrap_classifier(model).predict(images, batch_size=batch_size, verbose=0)
     return _checks.probabilities("model output", probabilities)
 
 
@@ -549,7 +549,7 @@ def _check_models(models, layer):
                                    else list(models), "{name: model} with 1 or 2 entries")
     checked = {}
     for name, model in models.items():
-        classifier = as_classifier(model)
+        classifier = unwrap_classifier(model)
         latent_output(classifier, layer)
         checked[str(name)] = classifier
     return checked
@@ -561,13 +561,7 @@ def _check_images(images):
                                    type(images).__name__, "{domain: (n, h, w, bands) array}")
     checked, shapes = {}, {}
     for domain, array in images.items():
-        array = np.asarray(array, np.float32)
-        if array.ndim != 4 or len(array) == 0:
-            raise InvalidArgumentError(f"`images[{domain!r}]` must be a batch of images.",
-                                       _checks.describe(array), "(n, height, width, bands)")
-        if not np.all(np.isfinite(array)):
-            raise InvalidArgumentError(f"`images[{domain!r}]` holds NaN or infinite values.",
-                                       _checks.describe(array), "finite values")
+        array = check_images(f"images[{domain!r}]", array)
         checked[str(domain)] = array
         shapes[str(domain)] = array.shape
     if len(set(shapes.values())) != 1:

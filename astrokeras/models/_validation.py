@@ -1,5 +1,7 @@
 """Argument checks shared by the architecture factories."""
 
+import numpy as np
+
 from astrokeras.errors import InvalidArgumentError
 
 
@@ -12,7 +14,7 @@ def check_image_shape(name, shape, min_size=1):
         min_size: the smallest height and width the architecture's poolings allow.
 
     Returns:
-        The shape as a tuple of three ints.
+        The shape as a tuple of three Python ints.
     """
     allowed = f"(height, width, bands) with positive ints and height, width >= {min_size}"
     try:
@@ -21,22 +23,21 @@ def check_image_shape(name, shape, min_size=1):
         raise InvalidArgumentError(f"`{name}` must be a rank-3 shape.", shape, allowed) from None
     if len(dims) != 3:
         raise InvalidArgumentError(f"`{name}` must be a rank-3 shape.", shape, allowed)
-    if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+    if any(isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) or d < 1
+           for d in dims):
         raise InvalidArgumentError(f"`{name}` must hold positive integers.", shape, allowed)
     if dims[0] < min_size or dims[1] < min_size:
         raise InvalidArgumentError(
             f"`{name}` is too small for the architecture's poolings.", shape, allowed
         )
-    return dims
+    return tuple(int(d) for d in dims)
 
 
-def check_count(name, value, minimum=1):
-    """Checks a count argument (classes, units, bins) is an int >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidArgumentError(
-            f"`{name}` must be an integer >= {minimum}.", value, f"an int >= {minimum}"
-        )
-    return value
+def check_bool(name, value):
+    """Checks a flag is a bool (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentError(f"`{name}` must be a bool.", value, "True or False")
+    return bool(value)
 
 
 def check_rate(name, value):

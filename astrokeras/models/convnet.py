@@ -3,7 +3,8 @@
 import keras
 from keras import layers
 
-from astrokeras.models._validation import check_count, check_image_shape
+from astrokeras.errors import check_positive_int
+from astrokeras.models._validation import check_image_shape
 
 
 def convnet(input_shape=(100, 100, 3), num_classes=3, latent_dim=256, name="convnet"):
@@ -44,8 +45,8 @@ def convnet(input_shape=(100, 100, 3), num_classes=3, latent_dim=256, name="conv
     (None, 256)
     """
     input_shape = check_image_shape("input_shape", input_shape, min_size=8)
-    num_classes = check_count("num_classes", num_classes)
-    latent_dim = check_count("latent_dim", latent_dim)
+    num_classes = check_positive_int("num_classes", num_classes)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = layers.Flatten(name="flatten")(conv_blocks(inputs))

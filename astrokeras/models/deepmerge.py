@@ -3,7 +3,8 @@
 import keras
 from keras import layers
 
-from astrokeras.models._validation import check_count, check_image_shape
+from astrokeras.errors import check_positive_int
+from astrokeras.models._validation import check_image_shape
 from astrokeras.models.convnet import conv_blocks
 
 
@@ -43,7 +44,7 @@ def deepmerge(input_shape=(75, 75, 3), num_classes=2, name="deepmerge"):
     (None, 2592)
     """
     input_shape = check_image_shape("input_shape", input_shape, min_size=8)
-    num_classes = check_count("num_classes", num_classes)
+    num_classes = check_positive_int("num_classes", num_classes)
 
     inputs = keras.Input(shape=input_shape, name="image")
     latent = layers.Flatten(name="latent")(conv_blocks(inputs))

@@ -1,16 +1,9 @@
 """The Inception photometric-redshift network of Pasquet et al. 2019 (Campagne 2021, Table A1)."""
 
-import keras
-import numpy as np
 from keras import layers
 
-from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.layers.inception_cell import InceptionCell
-
-# Weights start Xavier-uniform and biases at 0.1 everywhere in the original network.
-_BIAS = 0.1
-# Three 2x2 / stride-2 average poolings: the image must be at least 2**3 pixels on a side.
-_MIN_IMAGE_SIZE = 8
+from astrokeras.models._photoz import initializers, photoz_network
 
 
 def inception_photoz(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
@@ -87,61 +80,18 @@ def inception_photoz(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
     >>> pdf.shape
     (2, 180)
     """
-    image_shape = _check_image_shape(image_shape)
-    num_bins = check_positive_int("num_bins", num_bins)
-    _check_bool("with_ebv", with_ebv)
 
-    def conv_init():
-        return {"kernel_initializer": "glorot_uniform",
-                "bias_initializer": keras.initializers.Constant(_BIAS)}
+    def trunk(image):
+        x = layers.Conv2D(64, 5, padding="same", name="conv0", **initializers())(image)
+        x = layers.PReLU(shared_axes=[1, 2], name="conv0_prelu")(x)
+        x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv0_pool")(x)
+        x = InceptionCell(filters=64, reduce_filters=48, name="i0")(x)
+        x = InceptionCell(filters=92, reduce_filters=64, name="i1")(x)
+        x = layers.AveragePooling2D(2, strides=2, padding="same", name="i1_pool")(x)
+        x = InceptionCell(filters=128, reduce_filters=92, name="i2")(x)
+        x = InceptionCell(filters=128, reduce_filters=92, name="i3")(x)
+        x = layers.AveragePooling2D(2, strides=2, padding="same", name="i3_pool")(x)
+        return InceptionCell(filters=128, reduce_filters=92, with_5x5=False, name="i4")(x)
 
-    image = keras.Input(shape=image_shape, name="image")
-    x = layers.Conv2D(64, 5, padding="same", name="conv0", **conv_init())(image)
-    x = layers.PReLU(shared_axes=[1, 2], name="conv0_prelu")(x)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv0_pool")(x)
-    x = InceptionCell(filters=64, reduce_filters=48, name="i0")(x)
-    x = InceptionCell(filters=92, reduce_filters=64, name="i1")(x)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="i1_pool")(x)
-    x = InceptionCell(filters=128, reduce_filters=92, name="i2")(x)
-    x = InceptionCell(filters=128, reduce_filters=92, name="i3")(x)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="i3_pool")(x)
-    x = InceptionCell(filters=128, reduce_filters=92, with_5x5=False, name="i4")(x)
-    x = layers.Flatten(name="flatten")(x)
-    inputs = image
-    if with_ebv:
-        ebv = keras.Input(shape=(1,), name="ebv")
-        x = layers.Concatenate(name="concat_ebv")([x, ebv])
-        inputs = [image, ebv]
-    x = layers.Dense(1096, activation="relu", name="fc0", **conv_init())(x)
-    x = layers.Dense(1096, activation="relu", name="latent", **conv_init())(x)
-    x = layers.Dense(num_bins, name="logits", **conv_init())(x)
-    outputs = layers.Softmax(name="probabilities", dtype="float32")(x)
-    return keras.Model(inputs=inputs, outputs=outputs, name=name)
-
-
-def _check_image_shape(image_shape, min_size=_MIN_IMAGE_SIZE):
-    """Return `image_shape` as a tuple of 3 ints, or raise `InvalidArgumentError`."""
-    allowed = f"(height, width, bands): 3 integers, height and width >= {min_size}, bands >= 1"
-    try:
-        dims = tuple(image_shape)
-    except TypeError:
-        raise InvalidArgumentError(
-            "`image_shape` must be a (height, width, bands) tuple.", image_shape,
-            allowed) from None
-    if len(dims) != 3 or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
-        raise InvalidArgumentError(
-            "`image_shape` must be a (height, width, bands) tuple of 3 integers.",
-            image_shape, allowed)
-    height, width, bands = (int(d) for d in dims)
-    if height < min_size or width < min_size or bands < 1:
-        raise InvalidArgumentError(
-            f"`image_shape` is too small: height and width must be at least {min_size} "
-            "pixels for the poolings, and there must be at least one band.",
-            image_shape, allowed)
-    return height, width, bands
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidArgumentError(f"`{name}` must be a bool.", value, "True or False")
+    return photoz_network(trunk, image_shape, num_bins, with_ebv,
+                          hidden=(("fc0", 1096), ("latent", 1096)), name=name)

@@ -3,8 +3,9 @@
 import keras
 from keras import layers
 
+from astrokeras.errors import check_positive_int
 from astrokeras.layers.residual_block import ResidualBlock
-from astrokeras.models._validation import check_count, check_image_shape, check_rate
+from astrokeras.models._validation import check_image_shape, check_rate
 
 STAGE_WIDTHS = (64, 128, 256, 512)
 
@@ -39,8 +40,8 @@ def resnet18(input_shape=(100, 100, 3), num_classes=3, latent_dim=256, dropout=0
     (None, 3)
     """
     input_shape = check_image_shape("input_shape", input_shape, min_size=32)
-    num_classes = check_count("num_classes", num_classes)
-    latent_dim = check_count("latent_dim", latent_dim)
+    num_classes = check_positive_int("num_classes", num_classes)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     dropout = check_rate("dropout", dropout)
 
     inputs = keras.Input(shape=input_shape, name="image")

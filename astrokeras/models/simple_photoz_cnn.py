@@ -1,13 +1,8 @@
 """The simple (non-Inception) photometric-redshift CNN of Campagne 2021, Table A2."""
 
-import keras
 from keras import layers
 
-from astrokeras.errors import check_positive_int
-from astrokeras.models.inception_photoz import _check_bool, _check_image_shape
-
-# Weights start Xavier-uniform and biases at 0.1, as in the Inception network.
-_BIAS = 0.1
+from astrokeras.models._photoz import initializers, photoz_network
 
 
 def simple_photoz_cnn(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
@@ -64,48 +59,31 @@ def simple_photoz_cnn(image_shape=(64, 64, 5), num_bins=180, with_ebv=True,
         name: model name.
 
     Returns:
-        A functional `keras.Model` (named `name`) with the inputs
-        `[image, ebv]` (also callable with a dict keyed "image" and "ebv"), or "image"
-        alone, and an output of shape `(batch, num_bins)` summing to 1. The layer named
-        "latent" gives the 1024-dimensional latent space.
+        A functional `keras.Model` with the inputs and output of `inception_photoz`: the
+        image (and E(B-V) with `with_ebv`) in, `(batch, num_bins)` probabilities out, and a
+        1024-dimensional layer "latent".
 
     Raises:
-        InvalidArgumentError: (a `ValueError`) for a bad `image_shape`, `num_bins` or
-            `with_ebv`, naming the argument, the value and what is allowed.
+        InvalidArgumentError: a bad `image_shape`, `num_bins` or `with_ebv` (named).
 
     Example:
 
     >>> import numpy as np
-    >>> model = simple_photoz_cnn()
-    >>> pdf = model.predict({"image": np.zeros((2, 64, 64, 5), "float32"),
-    ...                      "ebv": np.zeros((2, 1), "float32")}, verbose=0)
-    >>> pdf.shape
-    (2, 180)
+    >>> model = simple_photoz_cnn(image_shape=(32, 32, 5), num_bins=20, with_ebv=False)
+    >>> model.predict(np.zeros((3, 32, 32, 5), "float32"), verbose=0).shape
+    (3, 20)
     """
-    image_shape = _check_image_shape(image_shape)
-    num_bins = check_positive_int("num_bins", num_bins)
-    _check_bool("with_ebv", with_ebv)
 
-    def init():
-        return {"kernel_initializer": "glorot_uniform",
-                "bias_initializer": keras.initializers.Constant(_BIAS)}
+    def trunk(image):
+        x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv0",
+                          **initializers())(image)
+        x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv0_pool")(x)
+        x = layers.ZeroPadding2D(2, name="conv1_pad")(x)
+        x = layers.Conv2D(92, 3, activation="relu", name="conv1", **initializers())(x)
+        x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv1_pool")(x)
+        x = layers.ZeroPadding2D(2, name="conv2_pad")(x)
+        x = layers.Conv2D(128, 3, activation="relu", name="conv2", **initializers())(x)
+        return layers.AveragePooling2D(2, strides=2, padding="same", name="conv2_pool")(x)
 
-    image = keras.Input(shape=image_shape, name="image")
-    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv0", **init())(image)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv0_pool")(x)
-    x = layers.ZeroPadding2D(2, name="conv1_pad")(x)
-    x = layers.Conv2D(92, 3, activation="relu", name="conv1", **init())(x)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv1_pool")(x)
-    x = layers.ZeroPadding2D(2, name="conv2_pad")(x)
-    x = layers.Conv2D(128, 3, activation="relu", name="conv2", **init())(x)
-    x = layers.AveragePooling2D(2, strides=2, padding="same", name="conv2_pool")(x)
-    x = layers.Flatten(name="flatten")(x)
-    inputs = image
-    if with_ebv:
-        ebv = keras.Input(shape=(1,), name="ebv")
-        x = layers.Concatenate(name="concat_ebv")([x, ebv])
-        inputs = [image, ebv]
-    x = layers.Dense(1024, activation="relu", name="latent", **init())(x)
-    x = layers.Dense(num_bins, name="logits", **init())(x)
-    outputs = layers.Softmax(name="probabilities", dtype="float32")(x)
-    return keras.Model(inputs=inputs, outputs=outputs, name=name)
+    return photoz_network(trunk, image_shape, num_bins, with_ebv,
+                          hidden=(("latent", 1024),), name=name)

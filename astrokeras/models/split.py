@@ -1,4 +1,5 @@
-"""Splitting a functional model at its latent layer into encoder and head."""
+"""Splitting a functional model at its latent layer into encoder and head; unwrapping a
+training model to the classifier it trains."""
 
 import keras
 
@@ -55,11 +56,7 @@ def latent_output(model, layer=LATENT_LAYER):
     if not isinstance(model, keras.Model):
         raise InvalidArgumentError("`model` must be a keras.Model.", type(model).__name__,
                                    "a functional keras.Model")
-    try:
-        model_inputs = model.inputs
-    except (AttributeError, ValueError):
-        model_inputs = None
-    if not model_inputs:
+    if not _inputs(model):
         raise InvalidArgumentError(
             "`model` must be a functional (or built Sequential) keras.Model with known inputs.",
             type(model).__name__, "a functional keras.Model",
@@ -78,3 +75,48 @@ def latent_output(model, layer=LATENT_LAYER):
             "a layer with one output tensor",
         )
     return output
+
+
+def unwrap_classifier(model):
+    """Returns the plain classifier inside a training model, or `model` itself.
+
+    The training models of `astrokeras.training` wrap a functional classifier: a
+    `DomainAdaptationModel` keeps it as `.classifier`, an `AdversarialTrainingModel` (a
+    subclassed model without inputs of its own) as `.model`. Evaluation, plots and export
+    work on that classifier: its layers (the latent one), inputs and outputs. The test is by
+    attribute, so any wrapper that keeps its classifier under one of these names is unwrapped
+    and this module needs nothing from `astrokeras.training`.
+
+    Args:
+        model: a `keras.Model`: a functional classifier, or a wrapper of one.
+
+    Returns:
+        The wrapped `keras.Model`, or `model` when it wraps none.
+
+    Example:
+
+    >>> from astrokeras.models import convnet
+    >>> from astrokeras.training import DomainAdaptationModel
+    >>> classifier = convnet(input_shape=(32, 32, 3))
+    >>> unwrap_classifier(DomainAdaptationModel(classifier)) is classifier
+    True
+    >>> unwrap_classifier(classifier) is classifier
+    True
+    """
+    if not isinstance(model, keras.Model):
+        raise InvalidArgumentError("`model` must be a keras.Model.", type(model).__name__,
+                                   "a functional keras.Model, or a training model wrapping one")
+    inner = getattr(model, "classifier", None)
+    if isinstance(inner, keras.Model):
+        return inner
+    inner = getattr(model, "model", None)
+    if isinstance(inner, keras.Model) and not _inputs(model):
+        return inner
+    return model
+
+
+def _inputs(model):
+    try:
+        return model.inputs
+    except (AttributeError, ValueError):
+        return None

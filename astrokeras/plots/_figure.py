@@ -1,13 +1,13 @@
 """Figures without pyplot state, saved atomically (private to astrokeras.plots)."""
 
 import os
-import tempfile
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from astrokeras.errors import InvalidArgumentError
+from astrokeras.files import atomic_path
 
 #: Colours of the classes (matplotlib's tab10 cycle).
 CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
@@ -28,23 +28,12 @@ def class_colour(k):
 
 
 def save(figure, path, dpi=100):
-    """Save `figure` as PNG at `path` through a temporary file, then rename; return the path."""
+    """Save `figure` as PNG at `path` atomically (see `astrokeras.files`); return the path."""
     if path is None:
         return None
     path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"No such folder: {folder}")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format="png", dpi=dpi)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=dpi)
     return path
 
 

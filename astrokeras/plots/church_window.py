@@ -6,8 +6,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from astrokeras.errors import InvalidArgumentError
-from astrokeras.models import split_at_latent
-from astrokeras.models.split import LATENT_LAYER
+from astrokeras.models.split import LATENT_LAYER, split_at_latent, unwrap_classifier
 from astrokeras.plots import _figure
 
 
@@ -59,7 +58,7 @@ def church_window_grid(model, base, horizontal, vertical, resolution=51, margin=
     if not isinstance(margin, (int, float, np.floating)) or not np.isfinite(margin) \
             or margin <= 0:
         raise InvalidArgumentError("`margin` must be a positive number.", margin, "> 0")
-    encoder, head = split_at_latent(_classifier(model), layer)
+    encoder, head = split_at_latent(unwrap_classifier(model), layer)
     batch = _stack(encoder, {"base": base, "horizontal": horizontal, "vertical": vertical})
     z = np.asarray(encoder.predict(batch, verbose=0), np.float64).reshape(3, -1)
     d1, d2 = z[1] - z[0], z[2] - z[0]
@@ -165,12 +164,6 @@ def plot_church_window(model, base, horizontal, vertical, class_names=None,
     ax.set_title(title or f"Church window (scale {grid['scale']:.3g})")
     _figure.save(figure, path)
     return figure
-
-
-def _classifier(model):
-    from astrokeras.training import DomainAdaptationModel
-
-    return model.classifier if isinstance(model, DomainAdaptationModel) else model
 
 
 def _stack(encoder, images):

@@ -45,7 +45,7 @@ def test_keras_file_round_trip(keras_round_trip):
     ({"input_shape": (100, 100)}, "`input_shape` must be a rank-3 shape"),
     ({"input_shape": (100, 100, 0)}, "`input_shape` must hold positive integers"),
     ({"input_shape": (4, 4, 3)}, "`input_shape` is too small"),
-    ({"num_classes": 0}, "`num_classes` must be an integer >= 1"),
+    ({"num_classes": 0}, "`num_classes` must be at least 1"),
     ({"num_classes": 2.0}, "`num_classes` must be an integer >= 1"),
 ])
 def test_bad_arguments_raise_value_error(kwargs, message):

@@ -28,7 +28,7 @@ def test_keras_file_round_trip(keras_round_trip):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="`num_classes` must be an integer >= 1"):
+    with pytest.raises(ValueError, match="`num_classes` must be at least 1"):
         deepmerge(num_classes=-1)
     with pytest.raises(ValueError, match="`input_shape` must be a rank-3 shape"):
         deepmerge(input_shape=75)

@@ -31,7 +31,7 @@ def test_keras_file_round_trip(keras_round_trip):
 @pytest.mark.parametrize("kwargs, message", [
     ({"input_shape": (16, 16, 3)}, "`input_shape` is too small"),
     ({"dropout": 1.0}, "`dropout` must lie in"),
-    ({"latent_dim": -3}, "`latent_dim` must be an integer"),
+    ({"latent_dim": -3}, "`latent_dim` must be at least 1"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

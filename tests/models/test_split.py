@@ -3,7 +3,7 @@ import pytest
 import keras
 
 from astrokeras.errors import InvalidArgumentError
-from astrokeras.models import convnet, deepmerge, resnet18, split_at_latent
+from astrokeras.models import convnet, deepmerge, resnet18, split_at_latent, unwrap_classifier
 
 
 @pytest.mark.parametrize("factory, shape", [
@@ -61,3 +61,28 @@ def test_head_that_needs_other_inputs_is_refused():
     model = keras.Model([image, ebv], out)
     with pytest.raises(InvalidArgumentError, match="also use other inputs"):
         split_at_latent(model)
+
+
+def test_unwrap_classifier_finds_the_classifier_of_every_training_model():
+    from astrokeras.training import FGSM, AdversarialTrainingModel, DomainAdaptationModel
+
+    classifier = convnet(input_shape=(16, 16, 3))
+    assert unwrap_classifier(classifier) is classifier
+    assert unwrap_classifier(DomainAdaptationModel(classifier)) is classifier
+    assert unwrap_classifier(AdversarialTrainingModel(classifier, FGSM(0.01))) is classifier
+
+
+def test_unwrap_classifier_is_duck_typed_on_the_classifier_attribute():
+    class Wrapper(keras.Model):
+        def __init__(self, classifier):
+            super().__init__()
+            self.classifier = classifier
+
+    classifier = convnet(input_shape=(16, 16, 3))
+    assert unwrap_classifier(Wrapper(classifier)) is classifier
+
+
+def test_unwrap_classifier_refuses_what_is_not_a_model():
+    with pytest.raises(InvalidArgumentError, match="`model` must be a keras.Model") as info:
+        unwrap_classifier("model.keras")
+    assert info.value.value == "str"
