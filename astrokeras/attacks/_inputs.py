@@ -1,20 +1,20 @@
-"""Shared checks and plumbing of the attacks: which input is the image, labels, losses, bounds.
+"""Shared plumbing of the attacks: which input is the image, labels, losses, model outputs.
 
-Private to `astrokeras.attacks`. Every check here runs before any model call and raises
-`InvalidArgumentError` naming the argument, the value received and what is allowed.
+Private to `astrokeras.attacks` (the norm, clip and budget checks are in `checks`). Every check
+here runs before any model call and raises `InvalidArgumentError` naming the argument, the value
+received and what is allowed.
 """
 
-import numbers
 import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from astrokeras.attacks.checks import as_float_array, check_finite
 from astrokeras.errors import InvalidArgumentError
 
 IMAGE_INPUT = "image"
-NORMS = ("inf", 2)
 
 
 def input_names(model):
@@ -141,22 +141,6 @@ def feeder(key):
     return feed
 
 
-def as_float_array(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"`{name}` must be a numeric array.", type(value).__name__,
-                                   "a float array") from None
-    return array
-
-
-def check_finite(name, array):
-    if not np.all(np.isfinite(array)):
-        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise InvalidArgumentError(f"`{name}` holds NaN or infinite values ({bad} of them).",
-                                   f"array of shape {np.shape(array)}", "finite values only")
-
-
 def num_classes(model):
     """Size of the model's output, from its output shape when the model declares one."""
     try:
@@ -198,54 +182,6 @@ def check_labels(name, y, n, classes):
                                    (int(labels.min()), int(labels.max())),
                                    f"0 <= class < {classes}")
     return labels
-
-
-def check_norm(norm):
-    if isinstance(norm, str) and norm.lower() in ("inf", "linf", "l_inf"):
-        return "inf"
-    if isinstance(norm, numbers.Real) and not isinstance(norm, bool):
-        if np.isinf(norm):
-            return "inf"
-        if norm == 2:
-            return 2
-    if isinstance(norm, str) and norm.lower() in ("2", "l2"):
-        return 2
-    raise InvalidArgumentError("Unknown `norm`.", norm, '"inf" (np.inf) or 2')
-
-
-def per_sample(name, value, n, allow_zero=True):
-    """A non-negative scalar or `(batch,)` array, returned as float32 `(batch,)`."""
-    array = as_float_array(name, value)
-    if array.ndim == 0:
-        array = np.full((n,), array, dtype=np.float32)
-    elif array.shape != (n,):
-        raise InvalidArgumentError(f"`{name}` must be a scalar or one value per image.",
-                                   array.shape, f"a scalar or shape ({n},)")
-    check_finite(name, array)
-    if np.any(array < 0) or (not allow_zero and np.any(array == 0)):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidArgumentError(f"`{name}` must be {bound}.", float(array.min()), bound)
-    return array
-
-
-def check_clip(clip, image_shape):
-    """`(low, high)` broadcast to one image, or infinite bounds for `clip=None`."""
-    if clip is None:
-        return (np.full(image_shape, -np.inf, np.float32), np.full(image_shape, np.inf, np.float32))
-    try:
-        low, high = clip
-    except (TypeError, ValueError):
-        raise InvalidArgumentError("`clip` must be a (low, high) pair.", clip,
-                                   "(low, high), scalars or per-band arrays") from None
-    try:
-        low = np.broadcast_to(as_float_array("clip", low), image_shape).astype(np.float32)
-        high = np.broadcast_to(as_float_array("clip", high), image_shape).astype(np.float32)
-    except ValueError:
-        raise InvalidArgumentError("`clip` bounds do not broadcast to one image.", clip,
-                                   f"scalars or arrays broadcastable to {image_shape}") from None
-    if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low > high):
-        raise InvalidArgumentError("`clip` must satisfy low <= high.", clip, "low <= high")
-    return low, high
 
 
 def declared_logits(model):

@@ -1,6 +1,6 @@
 """Fast gradient sign method (FGSM) and its L2 variant."""
 
-from astrokeras.attacks import _gradient
+from astrokeras.attacks import _numpy_batches
 
 
 def fgsm(model, x, y=None, *, eps, norm="inf", targeted=False, clip=None, loss=None,
@@ -45,6 +45,6 @@ def fgsm(model, x, y=None, *, eps, norm="inf", targeted=False, clip=None, loss=N
     >>> bool(np.abs(x_adv - x).max() <= 0.01 + 1e-6)
     True
     """
-    return _gradient.run(model, x, y, eps=eps, step=eps, steps=1, norm=norm, random_init=False,
-                         targeted=targeted, clip=clip, loss=loss, seed=None,
-                         batch_size=batch_size, project=False)
+    return _numpy_batches.run(model, x, y, eps=eps, step=eps, steps=1, norm=norm,
+                              random_init=False, targeted=targeted, clip=clip, loss=loss,
+                              seed=None, batch_size=batch_size, project=False)

@@ -1,6 +1,6 @@
 """Projected gradient descent (PGD) in the L-inf and L2 balls."""
 
-from astrokeras.attacks import _gradient
+from astrokeras.attacks import _numpy_batches
 from astrokeras.errors import check_positive_int
 
 
@@ -49,6 +49,6 @@ def pgd(model, x, y=None, *, eps, step, steps, norm="inf", random_start=True, ta
     True
     """
     steps = check_positive_int("steps", steps)
-    return _gradient.run(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
-                         random_init=bool(random_start), targeted=targeted, clip=clip, loss=loss,
-                         seed=seed, batch_size=batch_size, project=True)
+    return _numpy_batches.run(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
+                              random_init=bool(random_start), targeted=targeted, clip=clip,
+                              loss=loss, seed=seed, batch_size=batch_size, project=True)

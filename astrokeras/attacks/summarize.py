@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from astrokeras.attacks import _inputs
+from astrokeras.attacks import _inputs, checks
 from astrokeras.errors import InvalidArgumentError
 
 
@@ -38,11 +38,11 @@ def summarize(model, x, adversarial, y=None, target=None, batch_size=None):
     """
     clean_inputs = _inputs.ModelInputs(model, x)
     image = adversarial[clean_inputs.key] if isinstance(adversarial, dict) else adversarial
-    image = _inputs.as_float_array("adversarial", image)
+    image = checks.as_float_array("adversarial", image)
     if image.shape != clean_inputs.image.shape:
         raise InvalidArgumentError("`adversarial` and `x` images differ in shape.", image.shape,
                                    clean_inputs.image.shape)
-    _inputs.check_finite("adversarial", image)
+    checks.check_finite("adversarial", image)
     n = clean_inputs.n
     classes = _inputs.num_classes(model)
     truth = None if y is None else _inputs.check_labels("y", y, n, classes)

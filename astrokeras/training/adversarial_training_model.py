@@ -17,8 +17,9 @@ class AdversarialTrainingModel(keras.Model):
 
     Campagne 2021, algorithm 1: in every batch, `round(fraction x batch)` samples chosen at
     random are replaced by adversarial examples made against the current weights (FGSM or PGD,
-    run inside the compiled train step with `tf.GradientTape`), and the compiled loss is taken
-    on the mixed batch. For the photo-z networks (inputs "image" and "ebv") only the image is
+    run inside the compiled train step by the same code as `astrokeras.attacks.fgsm` / `pgd`,
+    each image's loss scaled to 1 so that float16 gradients do not underflow), and the
+    compiled loss is taken on the mixed batch. For the photo-z networks (inputs "image" and "ebv") only the image is
     perturbed. The attack raises the cross-entropy against the model's own predictions
     (`label_source="prediction"`, no label leaking) or against the true labels (`"label"`).
     The logs add `clean_loss` and `adversarial_loss`: the cross-entropy of the untouched and
@@ -135,13 +136,13 @@ class AdversarialTrainingModel(keras.Model):
 
             def loss_of_image(candidate):
                 probabilities = self.model(self._with_image(sub_x, candidate), training=False)
-                return _cross_entropy(labels, probabilities)
+                return _unit_scaled(_cross_entropy(labels, probabilities))
 
             return self.attack.perturb(loss_of_image, sub_image)
 
         # A small batch may round to no attacked sample; convolutions reject empty batches.
-        adversarial = tf.cond(count > 0, attack_chosen, lambda: sub_image)
-        updates = tf.tensor_scatter_nd_update(image, chosen[:, None], adversarial)
+        adversarial = ops.cond(count > 0, attack_chosen, lambda: sub_image)
+        updates = ops.scatter_update(image, chosen[:, None], adversarial)
         return self._with_image(x, ops.cast(updates, self._get_image(x).dtype)), attacked
 
     # -- training ---------------------------------------------------------------------------
@@ -218,6 +219,20 @@ def _cross_entropy(labels, probabilities):
     chosen = ops.sum(probabilities * one_hot, axis=1)
     others = ops.sum(probabilities * (1.0 - one_hot), axis=1)
     return ops.log1p(others / ops.maximum(chosen, 1e-30))
+
+
+def _unit_scaled(per_image):
+    """Each image's loss divided by its own value, held constant: the attack's loss.
+
+    The ascent direction of each image is unchanged (sign and L2 steps ignore a positive
+    factor per image), but the gradients are of order 1. Under a mixed-precision policy the
+    raw gradient of a confidently classified image underflows in the float16 layers and FGSM
+    would leave most of its pixels unchanged. The floor 1e-30 only keeps the factor finite
+    where a loss is exactly 0 (and so is its gradient); `_cross_entropy` has a gradient at the
+    logits of about its own size where it is small, so the factor does not blow it up.
+    """
+    per_image = ops.cast(per_image, "float32")
+    return per_image / ops.stop_gradient(ops.maximum(per_image, 1e-30))
 
 
 def _input_layer_names(model):

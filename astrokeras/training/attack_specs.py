@@ -2,38 +2,17 @@
 
 `astrokeras.attacks.fgsm` / `pgd` attack NumPy batches for evaluation; adversarial training
 needs the same steps on tensors inside the compiled `train_step`. These small serializable
-specs hold the attack's parameters and run it on a tensor batch with `tf.GradientTape`.
+specs hold the attack's parameters, checked as `astrokeras.attacks` checks them, and run the
+same iteration (`astrokeras.attacks.projected_gradient`) on a tensor batch: for the same model,
+images, loss and seed, a spec and `astrokeras.attacks.pgd` / `fgsm` return the same images.
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
 
-from astrokeras.errors import InvalidArgumentError, check_positive_int
-from astrokeras.perturbations import project_to_ball, step_direction
-
-NORMS = ("inf", 2)
-
-
-def _check_norm(norm):
-    if norm in ("inf", "linf", float("inf")):
-        return "inf"
-    if norm in (2, "2", "l2"):
-        return 2
-    raise InvalidArgumentError("`norm` of the attack is unknown.", norm, NORMS)
-
-
-def _check_clip(clip):
-    if clip is None:
-        return None
-    try:
-        low, high = clip
-        low, high = float(low), float(high)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError("`clip` must be a (low, high) pair of numbers.", clip,
-                                   "(low, high) with low < high") from None
-    if not low < high:
-        raise InvalidArgumentError("`clip` must have low < high.", clip, "(low, high), low < high")
-    return (low, high)
+from astrokeras.attacks import checks
+from astrokeras.attacks.projected_gradient import projected_gradient, random_start
+from astrokeras.errors import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="astrokeras")
@@ -41,7 +20,7 @@ class PGD:
     """Projected gradient descent (Madry et al. 2018), run on a tensor batch in the graph.
 
     Each of `steps` iterations steps by `step` along sign(g) (L-inf) or g/||g||_2 (L2), clips to
-    `clip` and projects onto the eps-ball, as `astrokeras.attacks.pgd` does.
+    `clip` and projects onto the eps-ball, as `astrokeras.attacks.pgd` does (the same code).
 
     Args:
         eps: perturbation budget, > 0.
@@ -49,7 +28,7 @@ class PGD:
         steps: number of iterations.
         norm: "inf" or 2.
         random_start: start from a uniform draw in the eps-ball.
-        clip: None or (low, high) valid pixel range.
+        clip: None or (low, high) valid pixel range (scalars, or one value per band).
         seed: seed of the random start.
 
     Example:
@@ -59,80 +38,44 @@ class PGD:
     10
     """
 
+    _project = True  # FGSM, a single step of size eps, stays in the ball without projection
+
     def __init__(self, eps, step, steps, norm="inf", random_start=True, clip=None, seed=None):
-        self.eps = float(eps)
-        self.step = float(step)
-        if not self.eps > 0:
-            raise InvalidArgumentError("`eps` of the attack must be positive.", eps, "> 0")
-        if not 0 < self.step <= self.eps * (1 + 1e-6):
-            raise InvalidArgumentError("`step` of the attack must lie in (0, eps].", step,
-                                       f"(0, {self.eps}]")
+        self.eps, self.step = checks.check_budget(eps, step, positive=True)
         self.steps = check_positive_int("steps", steps)
-        self.norm = _check_norm(norm)
+        self.norm = checks.check_norm(norm)
         self.random_start = bool(random_start)
-        self.clip = _check_clip(clip)
-        self.seed = seed
-        self._seed_generator = keras.random.SeedGenerator(seed)
+        self.clip = checks.check_clip(clip)
+        self.seed = checks.check_seed(seed)
+        self._seed_generator = keras.random.SeedGenerator(self.seed)
 
     def perturb(self, loss_of_image, image):
         """Returns adversarial images for a batch, with no gradient back to the weights.
 
         Args:
-            loss_of_image: callable mapping an image batch to per-sample losses to raise.
+            loss_of_image: callable mapping an image batch to the per-image losses to raise;
+                their sum is differentiated (`astrokeras.attacks.input_gradient`).
             image: float tensor (batch, height, width, bands).
 
         Returns:
             The adversarial image batch (a tensor, gradients stopped).
         """
-        x0 = tf.stop_gradient(tf.cast(image, "float32"))
-        batch = tf.shape(x0)[0]
-        eps = tf.fill([batch], self.eps)
-        step = tf.fill([batch], self.step)
-        x = x0
+        x0 = ops.stop_gradient(ops.cast(image, "float32"))
+        batch = ops.shape(x0)[0]
+        eps = ops.full((batch,), self.eps, "float32")
+        step = ops.full((batch,), self.step, "float32")
+        low, high = (None, None) if self.clip is None else self.clip
+        start = x0
         if self.random_start:
-            x = self._random_start(x0)
-        for _ in range(self.steps):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                per_image = tf.cast(loss_of_image(x), "float32")
-                # Each image's loss divided by its own value (held constant): the same ascent
-                # direction per image (sign and L2 steps ignore a positive factor per image),
-                # but gradients of order 1. Under a mixed-precision policy the raw gradient of
-                # a confidently classified image underflows in the float16 layers and FGSM
-                # would leave most of its pixels unchanged. The floor 1e-30 only keeps the
-                # factor finite where a loss is exactly 0 (and so is its gradient); the
-                # training loss (log(1 + sum of the other p / p[label])) has a gradient at
-                # the logits of about its own size where it is small, so the factor does not
-                # blow the gradient up.
-                loss = tf.reduce_sum(per_image / tf.stop_gradient(
-                    tf.maximum(per_image, 1e-30)))
-            grad = tape.gradient(loss, x)
-            x = x + tf.reshape(step, (-1, 1, 1, 1)) * step_direction(grad, self.norm)
-            x = self._clip(x)
-            x = x0 + project_to_ball(x - x0, eps, self.norm)
-        return tf.stop_gradient(x)
-
-    def _random_start(self, x0):
-        if self.norm == "inf":
-            noise = keras.random.uniform(tf.shape(x0), -self.eps, self.eps,
-                                         seed=self._seed_generator)
-        else:
-            direction = keras.random.normal(tf.shape(x0), seed=self._seed_generator)
-            flat = tf.reshape(direction, (tf.shape(x0)[0], -1))
-            dim = tf.cast(tf.shape(flat)[1], "float32")
-            unit = flat / tf.maximum(tf.norm(flat, axis=1, keepdims=True), 1e-12)
-            radius = keras.random.uniform((tf.shape(x0)[0], 1), seed=self._seed_generator)
-            noise = tf.reshape(unit * self.eps * radius ** (1.0 / dim), tf.shape(x0))
-        return self._clip(x0 + noise)
-
-    def _clip(self, x):
-        if self.clip is None:
-            return x
-        return tf.clip_by_value(x, self.clip[0], self.clip[1])
+            start = random_start(x0, eps, self.norm, low, high, seed=self._seed_generator)
+        x = projected_gradient(loss_of_image, x0, start, eps=eps, step=step, steps=self.steps,
+                               norm=self.norm, low=low, high=high, project=self._project)
+        return ops.stop_gradient(x)
 
     def get_config(self):
         return {"eps": self.eps, "step": self.step, "steps": self.steps, "norm": self.norm,
-                "random_start": self.random_start, "clip": self.clip, "seed": self.seed}
+                "random_start": self.random_start, "clip": _clip_config(self.clip),
+                "seed": self.seed}
 
     @classmethod
     def from_config(cls, config):
@@ -143,10 +86,13 @@ class PGD:
 class FGSM(PGD):
     """The fast gradient sign method (Goodfellow et al. 2015): one step of size eps.
 
+    As `astrokeras.attacks.fgsm` (the same code): `clip(x + eps * sign(g))` for L-inf,
+    `clip(x + eps * g / ||g||_2)` for L2.
+
     Args:
         eps: perturbation budget, > 0 (0.01 in Campagne 2021).
         norm: "inf" (signed step) or 2.
-        clip: None or (low, high) valid pixel range.
+        clip: None or (low, high) valid pixel range (scalars, or one value per band).
 
     Example:
 
@@ -154,8 +100,17 @@ class FGSM(PGD):
     {'eps': 0.01, 'norm': 'inf', 'clip': None}
     """
 
+    _project = False
+
     def __init__(self, eps, norm="inf", clip=None):
         super().__init__(eps=eps, step=eps, steps=1, norm=norm, random_start=False, clip=clip)
 
     def get_config(self):
-        return {"eps": self.eps, "norm": self.norm, "clip": self.clip}
+        return {"eps": self.eps, "norm": self.norm, "clip": _clip_config(self.clip)}
+
+
+def _clip_config(clip):
+    """`clip` as plain Python values (per-band bounds as lists), for the saved config."""
+    if clip is None:
+        return None
+    return tuple(bound if isinstance(bound, float) else bound.tolist() for bound in clip)
