@@ -1,7 +1,9 @@
 """The `astrokeras` typer application.
 
 Commands are added by the modules of this package (simulate, train, evaluate, attack, export,
-predict) as they land; this module only assembles them and handles `--version`.
+predict) as they land; this module only assembles them and handles `--version`. No module of
+the command line imports TensorFlow when it loads: `main()` first sets the environment
+TensorFlow reads when it is imported (`astrokeras.cli._environment`).
 """
 
 from typing import Annotated, Optional
@@ -9,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from astrokeras import __version__
+from astrokeras.cli._environment import quiet_tensorflow
 from astrokeras.cli.simulate import simulate_app
 from astrokeras.cli.attack import attack
 from astrokeras.cli.evaluate import evaluate
@@ -71,6 +74,7 @@ app.add_typer(simulate_app, name="simulate")
 
 def main():
     """Console entry point."""
+    quiet_tensorflow()
     app()
 
 
