@@ -42,6 +42,12 @@ def check_norm(norm):
 
     Returns:
         `"inf"` or `2`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> check_norm(np.inf), check_norm("L2")
+    ('inf', 2)
     """
     if isinstance(norm, str):
         spelled = norm.lower()
@@ -126,6 +132,14 @@ def check_budget(eps, step, n=None, *, positive=False):
 
     Returns:
         `(eps, step)`: floats when `n` is `None`, float32 arrays of shape `(n,)` otherwise.
+
+    Example:
+
+    >>> check_budget(0.03, 0.01, positive=True)
+    (0.03, 0.01)
+    >>> eps, step = check_budget([0.0, 0.1], 0.0, n=2)
+    >>> eps.tolist(), step.tolist()
+    ([0.0, 0.10000000149011612], [0.0, 0.0])
     """
     eps = _amount("eps", eps, n, positive)
     step = _amount("step", step, n, positive)

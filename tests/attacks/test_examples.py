@@ -1,21 +1,15 @@
 """The `Example:` blocks of the attack docstrings run and give what they show."""
 
-import doctest
-import importlib
-
 import pytest
+from conftest import assert_docstring_examples_pass
 
 
 @pytest.mark.parametrize("name", ["astrokeras.attacks.fgsm", "astrokeras.attacks.pgd",
                                   "astrokeras.attacks.one_pixel", "astrokeras.attacks.incremental",
                                   "astrokeras.attacks.redshift_bins",
-                                  "astrokeras.attacks.summarize"])
+                                  "astrokeras.attacks.summarize",
+                                  "astrokeras.attacks.checks",
+                                  "astrokeras.attacks.input_gradient",
+                                  "astrokeras.attacks.projected_gradient"])
 def test_docstring_examples_run(name):
-    module = importlib.import_module(name)
-    tests = [t for t in doctest.DocTestFinder().find(module, globs=vars(module).copy())
-             if t.examples]
-    assert tests
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    assert_docstring_examples_pass(name)
