@@ -1,7 +1,8 @@
 """Readers of the inputs of `predict_files`: FITS cutouts, .npy / .npz arrays, TFRecord shards.
 
-Each reader yields `Chunk`s of at most `chunk_size` objects and raises `DataError` naming the
-file when it cannot be used (unreadable, corrupt, wrong shape, missing E(B-V)).
+Each reader yields `Chunk`s of at most `chunk_size` objects and raises `DataError` when the
+file cannot be used (unreadable, corrupt, wrong shape, missing E(B-V)); the message starts with
+the file's path and names it nowhere else.
 
 - FITS (`.fits`, `.fit`, `.fts`, optionally `.gz`): one cutout per file, read with astropy:
   the first HDU with 2-D or 3-D data. A cube is (bands, height, width) as FITS stores it
@@ -70,7 +71,7 @@ def read(path, image_shape, needs_ebv, chunk_size, domain=None):
     """Yield `Chunk`s from one input file (dispatch on the suffix)."""
     name = path.lower()
     if not os.path.exists(path):
-        raise DataError(f"{path}: no such file.", path)
+        raise DataError(f"{path}: no such file.")
     if name.endswith(FITS_SUFFIXES):
         yield read_fits(path, image_shape, needs_ebv)
     elif name.endswith(".npy"):
@@ -80,7 +81,7 @@ def read(path, image_shape, needs_ebv, chunk_size, domain=None):
     elif name.endswith(".tfrecord"):
         yield from read_shard(path, image_shape, needs_ebv, chunk_size, domain)
     else:
-        raise DataError(f"{path}: unknown input type (suffix).", os.path.basename(path),
+        raise DataError(f"{path}: unknown input type (suffix).", _suffix(path),
                         ", ".join(SUFFIXES))
 
 
@@ -97,15 +98,15 @@ def read_fits(path, image_shape, needs_ebv):
                 hdu = next((h for h in hdus if h.data is not None and h.data.ndim in (2, 3)),
                            None)
                 if hdu is None:
-                    raise DataError(f"{path}: no HDU holds a 2-D or 3-D image.", path,
-                                    "a cutout (bands, height, width)")
+                    raise DataError(f"{path}: no HDU holds a 2-D or 3-D image.",
+                                    [h.name for h in hdus], "a cutout (bands, height, width)")
                 data = np.asarray(hdu.data)
                 ebv = hdu.header.get("EBV", hdus[0].header.get("EBV"))
     except AstroKerasError:
         raise
     except Exception as error:  # astropy raises OSError, ValueError, TypeError, VerifyError
-        raise DataError(f"{path}: cannot read as FITS ({type(error).__name__}: {error}).",
-                        os.path.basename(path)) from None
+        raise DataError(f"{path}: cannot read as FITS ({type(error).__name__}: {error}).") \
+            from None
     image = _to_channels_last(path, data, image_shape)
     chunk = Chunk(path, [_stem(path)], image[None])
     if needs_ebv:
@@ -127,8 +128,7 @@ def read_npy(path, image_shape, needs_ebv, chunk_size):
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as error:
-        raise DataError(f"{path}: cannot read as .npy ({error}).", os.path.basename(path)) \
-            from None
+        raise DataError(f"{path}: cannot read as .npy ({error}).") from None
     yield from _chunks(path, _images(path, array, image_shape), None, None, chunk_size)
 
 
@@ -193,8 +193,7 @@ def read_npz(path, image_shape, needs_ebv, chunk_size):
 
 
 def _npz_error(path, error):
-    return DataError(f"{path}: cannot read as .npz ({type(error).__name__}: {error}).",
-                     os.path.basename(path))
+    return DataError(f"{path}: cannot read as .npz ({type(error).__name__}: {error}).")
 
 
 def _npy_header(stream):
@@ -242,8 +241,8 @@ def read_shard(path, image_shape, needs_ebv, chunk_size, domain=None):
         with open(manifest_path, encoding="utf-8") as handle:
             manifest = json.load(handle)
     except (OSError, json.JSONDecodeError) as error:
-        raise DataError(f"{path}: the shard's folder has no readable manifest.json ({error}).",
-                        manifest_path) from None
+        raise DataError(f"{path}: the shard's folder has no readable manifest.json ({error}).") \
+            from None
     domains = manifest.get("domains", [])
     domain = domains[0] if domain is None and domains else domain
     if domain not in domains:
@@ -281,8 +280,7 @@ def read_shard(path, image_shape, needs_ebv, chunk_size, domain=None):
         except (tf.errors.OpError, ValueError) as error:
             message = getattr(error, "message", str(error)).splitlines()[0]
             raise DataError(f"{path}: corrupt TFRecord shard after {done} records "
-                            f"({type(error).__name__}: {message}).",
-                            os.path.basename(path)) from None
+                            f"({type(error).__name__}: {message}).") from None
         ids = [str(int(i)) for i in batch["id"].numpy()]
         done += len(ids)
         yield Chunk(path, ids, batch["image"].numpy(),
@@ -329,7 +327,13 @@ def _to_channels_last(path, data, image_shape):
 
 def _stem(path):
     name = os.path.basename(path)
+    return name[: len(name) - len(_suffix(path))]
+
+
+def _suffix(path):
+    """The input-type suffix of `path` (".fits.gz", ".npy"...), else its last extension."""
+    name = os.path.basename(path)
     for suffix in sorted(SUFFIXES, key=len, reverse=True):
         if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return os.path.splitext(name)[0]
+            return name[-len(suffix):]
+    return os.path.splitext(name)[1]

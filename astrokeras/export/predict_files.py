@@ -116,11 +116,7 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
                 try:
                     for chunk in inputs_lib.read(path, predictor.image_shape,
                                                  predictor.needs_ebv, batch_size, domain):
-                        try:
-                            feeds = predictor.check(chunk.image, chunk.ebv)
-                        except InvalidArgumentError as error:
-                            raise DataError(f"{path}: {error}", os.path.basename(path)) \
-                                from None
+                        feeds = _check_chunk(path, predictor, chunk)
                         chunk.image = feeds[next(iter(feeds))]
                         chunk.ebv = feeds.get("ebv")
                         buffer.add(chunk)
@@ -132,6 +128,26 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
                     progress(index + 1, len(paths), rows + buffer.count)
             flush(1)
     return PredictionReport(out=out, rows=rows, files=files, failed=failed)
+
+
+def _check_chunk(path, predictor, chunk):
+    """The predictor's feeds for `chunk`; a problem is one `DataError` naming the file once.
+
+    The band count is checked here, in the words of a file's images: the predictor's own
+    message speaks of its argument `x`, which a user predicting files never wrote.
+    """
+    shape = tuple(predictor.image_shape)
+    if chunk.image.ndim == len(shape) + 1 and chunk.image.shape[-1] != shape[-1]:
+        bands = predictor.bands
+        expected = f"{len(bands)} bands ({', '.join(bands)})" if bands else \
+            f"{shape[-1]} bands"
+        raise DataError(f"{path}: the images have {chunk.image.shape[-1]} bands; the model "
+                        f"expects {expected}.", tuple(chunk.image.shape),
+                        f"(images, {', '.join(map(str, shape))}), channels last")
+    try:
+        return predictor.check(chunk.image, chunk.ebv)
+    except InvalidArgumentError as error:
+        raise DataError(f"{path}: {error}") from None
 
 
 class _Buffer:

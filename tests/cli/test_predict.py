@@ -72,9 +72,11 @@ def test_wrong_band_count_file_is_skipped_with_the_documented_error(exported, tm
     result = run(path, tmp_path / "five_bands.npy", tmp_path / "good.npy", "--out",
                  tmp_path / "p.csv", "--no-preprocess")
     assert result.exit_code == 3
-    assert ("five_bands.npy: `x` has 5 bands; the model expects 3 bands (g, r, i)."
-            in result.output)
-    assert "Got: (2, 16, 16, 5). Allowed: (batch, 16, 16, 3)." in result.output
+    skipped = [line for line in result.output.splitlines() if line.startswith("Skipped")]
+    assert skipped == [
+        f"Skipped {tmp_path / 'five_bands.npy'}: the images have 5 bands; the model expects "
+        "3 bands (g, r, i). Got: (2, 16, 16, 5). Allowed: (images, 16, 16, 3), channels last."]
+    assert result.output.count("five_bands.npy") == 1
     assert "Wrote 2 predictions" in result.output
 
 

@@ -53,7 +53,13 @@ def test_fits_cutouts_with_a_corrupt_one_among_them(classifier, tmp_path):
         "obj2.fits", "truncated.fits", "twobands.fits", "wrongshape.fits"]
     assert "cannot read as FITS" in report.failed[0][1]
     assert "cannot read as FITS" in report.failed[1][1]
-    assert "`x` has 2 bands; the model expects 3 bands (g, r, i)" in report.failed[2][1]
+    # The file is named once, with the bands expected and the shape found.
+    assert report.failed[2][1] == (
+        f"{folder / 'twobands.fits'}: the images have 2 bands; the model expects 3 bands "
+        "(g, r, i). Got: (1, 16, 16, 2). Allowed: (images, 16, 16, 3), channels last.")
+    for path, reason in report.failed:
+        assert reason.startswith(f"{path}: ")
+        assert reason.count(path.split("/")[-1]) == 1, reason
     assert "wrong shape" in report.failed[3][1] and "(3, 8, 8)" in report.failed[3][1]
     rows = read_csv(tmp_path / "predictions.csv")
     assert [r["id"] for r in rows] == ["obj0", "obj1", "obj3", "obj4"]
