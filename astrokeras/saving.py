@@ -13,13 +13,17 @@ from astrokeras.errors import DataError
 
 
 def register_custom_objects():
-    """Imports every astrokeras module that registers a Keras class (layers, models, training).
+    """Imports every astrokeras module that registers a Keras class.
+
+    The layers (`ClipArcsinhStretch` of `astrokeras.data` among them), the architectures and
+    the training models.
 
     Returns:
         The names under which astrokeras classes are registered (`"astrokeras>ResidualBlock"`).
     """
     import keras
 
+    import astrokeras.data.clip_arcsinh_stretch  # noqa: F401
     import astrokeras.layers  # noqa: F401
     import astrokeras.models  # noqa: F401
     import astrokeras.training  # noqa: F401

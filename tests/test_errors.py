@@ -71,3 +71,9 @@ def test_check_images_refuses_what_is_not_a_finite_image_batch(value, message):
     with pytest.raises(InvalidArgumentError, match=message) as info:
         check_images("images['y1']", value)
     assert "`images['y1']`" in str(info.value)
+
+
+def test_docstring_examples_run():
+    from conftest import assert_docstring_examples_pass
+
+    assert_docstring_examples_pass("astrokeras.errors")

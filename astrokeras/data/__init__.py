@@ -2,11 +2,10 @@
 
 from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
-from astrokeras.data.pipeline import (class_weights, from_arrays, load, load_domain_adaptation,
-                                      load_pairs, pair_domains, pick_labeled, split_ids,
-                                      stretch)
+from astrokeras.data.pipeline import (from_arrays, load, load_domain_adaptation, load_pairs,
+                                      pair_domains, pick_labeled, split_ids, stretch)
 from astrokeras.data.photoz import PhotoZSimulation
-from astrokeras.data.preprocessing import ClipArcsinh, fit_clip_arcsinh
+from astrokeras.data.preprocessing import ClipArcsinh, clip_arcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
 from astrokeras.data.simulation import Record, Simulation, simulate
 from astrokeras.data.surveys import Band, hst_band, lsst_band
@@ -19,7 +18,7 @@ __all__ = [
     "PhotoZSimulation",
     "Record",
     "Simulation",
-    "class_weights",
+    "clip_arcsinh",
     "finalize",
     "fit_clip_arcsinh",
     "from_arrays",

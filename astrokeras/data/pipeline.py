@@ -6,7 +6,8 @@ domain and an unlabelled target domain as `((source_images, target_images), sour
 data format of `DomainAdaptationModel`; `from_arrays` does the same from in-memory `simulate`
 output. Splits are by galaxy (the paired Y10 and Y1 images of one galaxy always fall in the same
 split), augmentation is the papers' flips and 90/180/270 degree rotations, and the clip +
-arcsinh stretch is the dataset-level one stored in the manifest.
+arcsinh stretch is the dataset-level one stored in the manifest, applied by the Keras layer
+`ClipArcsinhStretch`.
 
 Photo-z datasets give `({"image": images, "ebv": ebv}, redshift_bins)`, the two inputs of
 `inception_photoz`.
@@ -67,26 +68,6 @@ def split_ids(n, seed, fractions=DEFAULT_FRACTIONS):
             "test": np.sort(order[cut2:]), "all": np.arange(n)}
 
 
-def class_weights(manifest):
-    """Class weights w_m = N / (M n_m) from a manifest's class counts (Ciprijanovic 2022 eq. 1).
-
-    Args:
-        manifest: a dataset manifest (from `load_manifest` or `write_dataset`).
-
-    Returns:
-        Dict class index -> weight, for `model.fit(class_weight=...)`; classes with no
-        galaxies are left out.
-
-    Example:
-
-    >>> class_weights({"counts": {"per_class": {"a": 30, "b": 10}}})
-    {0: 0.6666666666666666, 1: 2.0}
-    """
-    counts = list(manifest["counts"]["per_class"].values())
-    total, m = sum(counts), len(counts)
-    return {i: total / (m * c) for i, c in enumerate(counts) if c > 0}
-
-
 def stretch(manifest, domain):
     """The `ClipArcsinh` stored in a manifest for `domain`."""
     if domain not in manifest["preprocessing"]:
@@ -95,18 +76,11 @@ def stretch(manifest, domain):
     return ClipArcsinh.from_config(manifest["preprocessing"][domain])
 
 
-def _tf_stretch(clip):
-    import tensorflow as tf
+def _stretch_layer(clip):
+    """The `ClipArcsinhStretch` layer of a `ClipArcsinh` (applied in the tf.data maps)."""
+    from astrokeras.data.clip_arcsinh_stretch import ClipArcsinhStretch
 
-    low = tf.constant(clip.low, tf.float32)
-    high = tf.constant(clip.high, tf.float32)
-    norm = 1.0 / math.asinh(1.0 / clip.c)
-
-    def apply(images):
-        unit = (tf.clip_by_value(images, low, high) - low) / (high - low)
-        return tf.asinh(unit / clip.c) * norm
-
-    return apply
+    return ClipArcsinhStretch.from_preprocessing(clip)
 
 
 def augment(image, seed):
@@ -392,7 +366,7 @@ def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed
         table = tf.constant(class_repeats, tf.int64)
         records = records.flat_map(
             lambda r: tf.data.Dataset.from_tensors(r).repeat(tf.gather(table, r["label"])))
-    clip = _tf_stretch(stretch(manifest, domain)) if preprocess else None
+    clip = _stretch_layer(stretch(manifest, domain)) if preprocess else None
 
     def transform(draw, record):
         record = dict(record)
@@ -537,7 +511,7 @@ def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=
         _check_domain("domains", domain, manifest)
     seed = manifest["seed"] if seed is None else int(seed)
     records, _ = _records(directory, manifest, list(domains), split, seed, fractions, verify)
-    clips = {d: _tf_stretch(stretch(manifest, d)) if preprocess else None for d in domains}
+    clips = {d: _stretch_layer(stretch(manifest, d)) if preprocess else None for d in domains}
 
     names = list(manifest["value_names"]) if values else []
 
@@ -589,7 +563,7 @@ def from_arrays(data, domain="y10", batch_size=32, shuffle=True, augment_images=
     if preprocessing is not None and not isinstance(preprocessing, ClipArcsinh):
         raise InvalidArgumentError("`preprocessing` must be 'fit', a ClipArcsinh or None.",
                                    preprocessing, "'fit', ClipArcsinh, None")
-    clip = _tf_stretch(preprocessing) if preprocessing is not None else None
+    clip = _stretch_layer(preprocessing) if preprocessing is not None else None
     dataset = tf.data.Dataset.from_tensor_slices((images, np.asarray(data[labels])))
 
     def transform(draw, element):

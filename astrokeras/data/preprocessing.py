@@ -15,7 +15,10 @@ morphology papers; a softening near ten times the sky noise (0.001, the photo-z 
 the galaxy in the logarithmic part, where colours are differences of stretched values (asinh
 magnitudes, Lupton et al. 1999), which a photo-z network learns from far fewer galaxies.
 
-`ClipArcsinh` holds the limits and serialises to a dict (for the manifest or model metadata).
+`ClipArcsinh` holds the limits and serialises to a dict (for the manifest or model metadata);
+`clip_arcsinh` is the formula, written once for NumPy arrays and for `keras.ops` tensors: the
+NumPy path (`ClipArcsinh.__call__`, the ONNX Runtime predictor) and the Keras layer
+`ClipArcsinhStretch` (the tf.data pipelines, exports with the stretch in the graph) both run it.
 """
 
 import dataclasses
@@ -49,6 +52,33 @@ def check_softening(c):
         raise InvalidArgumentError("`c` (the arcsinh softening) must be a finite number > 0.",
                                    c, "e.g. 0.85 (the papers' stretch) or 0.001")
     return float(c)
+
+
+def clip_arcsinh(images, low, high, c, xp=np):
+    """The clip + arcsinh stretch: `arcsinh(clip01(x) / c) / arcsinh(1 / c)`, in [0, 1].
+
+    The one place the formula is written. `xp` is the array namespace: NumPy (float64 in,
+    the caller rounds) or `keras.ops` (the tensor's own dtype, as in a Keras layer or a
+    tf.data map); both provide `clip` and `arcsinh` with NumPy's broadcasting.
+
+    Args:
+        images: array or tensor (..., bands).
+        low: lower clip limit per band, broadcastable against `images`.
+        high: upper clip limit per band.
+        c: arcsinh softening (a Python float).
+        xp: `numpy` or `keras.ops`.
+
+    Returns:
+        The stretched values, of the type `xp` computes.
+
+    Example:
+
+    >>> clip_arcsinh(np.array([[0.0, 5.0, 20.0]]).T, np.array([0.0]), np.array([10.0]),
+    ...              c=0.85).ravel().round(4).tolist()
+    [0.0, 0.5583, 1.0]
+    """
+    unit = (xp.clip(images, low, high) - low) / (high - low)
+    return xp.arcsinh(unit / c) * (1.0 / math.asinh(1.0 / c))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,9 +121,8 @@ class ClipArcsinh:
         if images.shape[-1] != len(self.low):
             raise InvalidArgumentError("The last axis of `images` must be the bands.",
                                        images.shape, f"(..., {len(self.low)})")
-        low, high = np.asarray(self.low), np.asarray(self.high)
-        unit = (np.clip(images, low, high) - low) / (high - low)
-        return (np.arcsinh(unit / self.c) / math.asinh(1.0 / self.c)).astype(np.float32)
+        return clip_arcsinh(images, np.asarray(self.low), np.asarray(self.high),
+                            self.c).astype(np.float32)
 
     def get_config(self):
         """A JSON-serialisable dict (stored in manifests and model metadata)."""

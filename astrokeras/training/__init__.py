@@ -2,7 +2,7 @@
 
 from astrokeras.training.adversarial_training_model import AdversarialTrainingModel
 from astrokeras.training.attack_specs import FGSM, PGD
-from astrokeras.training.class_weights import class_weights, weights_from_counts
+from astrokeras.training.class_weights import class_weights
 from astrokeras.training.domain_adaptation_model import (UNKNOWN, UNLABELED,
                                                           DomainAdaptationModel)
 from astrokeras.training.grl_schedule import GRLSchedule, ganin_schedule
@@ -23,5 +23,4 @@ __all__ = [
     "UniversalDA",
     "class_weights",
     "ganin_schedule",
-    "weights_from_counts",
 ]

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from astrokeras.data import (ClipArcsinh, class_weights, from_arrays, load,
-                             load_domain_adaptation, load_pairs, pair_domains, pick_labeled,
-                             simulate, split_ids, stretch)
+from astrokeras.data import (ClipArcsinh, from_arrays, load, load_domain_adaptation,
+                             load_pairs, pair_domains, pick_labeled, simulate, split_ids,
+                             stretch)
 from astrokeras.errors import InvalidArgumentError
 
 
@@ -48,6 +48,23 @@ def test_preprocessing_is_the_manifests_stretch(tiny_dataset, tiny_sim):
     assert stretch(manifest, "y1") == ClipArcsinh.from_config(manifest["preprocessing"]["y1"])
 
 
+def test_pipeline_stretch_is_bit_identical_to_the_former_tensorflow_formula(tiny_dataset,
+                                                                             tiny_sim):
+    import math
+
+    import tensorflow as tf
+
+    path, manifest = tiny_dataset
+    raw = simulate(tiny_sim, 12, seed=4)
+    images, _ = _collect(load(path, "y1", split="all", batch_size=12, shuffle=False))
+    # The stretch as the pipeline wrote it before it became a Keras layer.
+    config = manifest["preprocessing"]["y1"]
+    low, high = tf.constant(config["low"], tf.float32), tf.constant(config["high"], tf.float32)
+    unit = (tf.clip_by_value(raw["y1"], low, high) - low) / (high - low)
+    expected = tf.asinh(unit / config["c"]) * (1.0 / math.asinh(1.0 / config["c"]))
+    np.testing.assert_array_equal(images, expected.numpy())
+
+
 def test_augmentation_is_a_flip_or_rotation_of_the_galaxy(tiny_dataset):
     path, _ = tiny_dataset
     plain, _ = _collect(load(path, "y10", split="all", batch_size=12, shuffle=False,
@@ -67,12 +84,6 @@ def test_shuffle_is_seeded(tiny_dataset):
     a = _collect(load(path, "y10", split="all", batch_size=12, seed=1))[1]
     b = _collect(load(path, "y10", split="all", batch_size=12, seed=1))[1]
     np.testing.assert_array_equal(a, b)
-
-
-def test_class_weights_follow_the_papers_formula():
-    manifest = {"counts": {"per_class": {"spiral": 60, "elliptical": 30, "merger": 10}}}
-    weights = class_weights(manifest)
-    assert weights == pytest.approx({0: 100 / 180, 1: 100 / 90, 2: 100 / 30})
 
 
 def test_domain_adaptation_dataset_structure(tiny_dataset):

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from astrokeras.data.preprocessing import ClipArcsinh, check_softening, fit_clip_arcsinh
+from astrokeras.data.preprocessing import (ClipArcsinh, check_softening, clip_arcsinh,
+                                          fit_clip_arcsinh)
 from astrokeras.errors import ConfigError, InvalidArgumentError
 
 
@@ -70,3 +71,13 @@ def test_small_softening_turns_flux_ratios_into_differences():
             np.testing.assert_allclose(difference, math.log(3), atol=spread)
         else:
             assert difference[2] > 10 * difference[0]
+
+
+def test_numpy_stretch_is_identical_to_the_former_float64_formula():
+    rng = np.random.default_rng(3)
+    images = rng.uniform(-2.0, 12.0, (50, 8, 8, 2))
+    low, high, c = np.array([-1.0, 0.5]), np.array([10.0, 11.0]), 0.85
+    unit = (np.clip(images, low, high) - low) / (high - low)
+    former = (np.arcsinh(unit / c) / math.asinh(1.0 / c)).astype(np.float32)
+    np.testing.assert_array_equal(ClipArcsinh(tuple(low), tuple(high), c)(images), former)
+    np.testing.assert_array_equal(clip_arcsinh(images, low, high, c).astype(np.float32), former)
