@@ -20,7 +20,8 @@ import galsim
 import numpy as np
 
 from astrokeras.data import galaxies, observation, surveys
-from astrokeras.data.morphology import check_fractions, check_range, check_size
+from astrokeras.data.morphology import (check_choices, check_fractions, check_range,
+                                         check_size, rebase_colours)
 from astrokeras.data.rendering import Renderer
 from astrokeras.data.simulation import Record, Simulation, galaxy_seed
 from astrokeras.errors import InvalidArgumentError
@@ -55,12 +56,7 @@ class DeepMergeSimulation(Simulation):
     def __init__(self, size=75, bands=("f606w", "f814w", "f160w"), class_fractions=(1, 1),
                  magnitude_range=(22.0, 24.5), exposure=surveys.HST_EXPOSURE):
         self.size = check_size(size)
-        bands = tuple(bands)
-        if not bands or any(b not in surveys.HST_BANDS for b in bands) or \
-                len(set(bands)) != len(bands):
-            raise InvalidArgumentError("`bands` must be distinct HST-like bands.", bands,
-                                       list(surveys.HST_BANDS))
-        self.bands = bands
+        self.bands = check_choices("bands", bands, surveys.HST_BANDS, "HST-like bands")
         self.class_fractions = check_fractions(class_fractions, len(self.classes))
         self.magnitude_range = check_range("magnitude_range", magnitude_range, 10.0, 32.0)
         if isinstance(exposure, bool) or not isinstance(exposure, (int, float)) or \
@@ -68,7 +64,7 @@ class DeepMergeSimulation(Simulation):
             raise InvalidArgumentError("`exposure` must be a positive number of seconds.",
                                        exposure, "> 0")
         self.exposure = float(exposure)
-        self.reference_band = "f814w" if "f814w" in bands else bands[0]
+        self.reference_band = "f814w" if "f814w" in self.bands else self.bands[0]
 
     def get_config(self):
         return {"size": self.size, "bands": list(self.bands),
@@ -92,11 +88,8 @@ class DeepMergeSimulation(Simulation):
             kind = "merger"
         else:
             kind = "spiral" if rng.uniform() < 0.5 else "elliptical"
-        components = galaxies.build(kind, rng, magnitude, size_scale=SIZE_SCALE)
-        if self.reference_band != "f814w":
-            for component in components:
-                component.colour = {b: o - component.colour[self.reference_band]
-                                    for b, o in component.colour.items()}
+        components = rebase_colours(galaxies.build(kind, rng, magnitude, size_scale=SIZE_SCALE),
+                                    self.reference_band, "f814w")
         renderer, bands = self._observers()
         clean = renderer(components)
         noisy = np.empty(clean.shape, np.float32)

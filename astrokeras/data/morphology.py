@@ -59,6 +59,38 @@ def check_fractions(value, n_classes):
     return tuple(weights)
 
 
+def check_choices(name, value, allowed, what):
+    """Validate a non-empty sequence of distinct names, each one of `allowed`; returns a tuple.
+
+    Args:
+        name: the argument's name (for the error).
+        value: the names given.
+        allowed: the names accepted.
+        what: what they are, for the error ("LSST bands").
+    """
+    names = tuple(value)
+    if not names or any(v not in allowed for v in names) or len(set(names)) != len(names):
+        raise InvalidArgumentError(f"`{name}` must be distinct {what}.", names, list(allowed))
+    return names
+
+
+def rebase_colours(components, reference_band, catalogue_band):
+    """Gives the components' magnitudes in `reference_band` rather than `catalogue_band`.
+
+    A component's colours are magnitude offsets from `catalogue_band` (r for LSST, F814W for
+    HST); when that band is not simulated, the offsets are shifted so that the drawn magnitude
+    holds in `reference_band`, a simulated one. Changes the components in place.
+
+    Returns:
+        `components`.
+    """
+    if reference_band != catalogue_band:
+        for component in components:
+            component.colour = {b: o - component.colour[reference_band]
+                                for b, o in component.colour.items()}
+    return components
+
+
 class MorphologySimulation(Simulation):
     """Spiral / elliptical / merger galaxies observed by LSST at the Y10 and Y1 depths.
 
@@ -90,23 +122,13 @@ class MorphologySimulation(Simulation):
                  class_fractions=PAPER_CLASS_COUNTS, magnitude_range=(19.0, 22.0),
                  morphometry=False):
         self.size = check_size(size)
-        bands = tuple(bands)
-        bad = [b for b in bands if b not in ("u", "g", "r", "i", "z")]
-        if not bands or bad or len(set(bands)) != len(bands):
-            raise InvalidArgumentError("`bands` must be distinct LSST bands.", bands,
-                                       "a subset of u, g, r, i, z")
-        self.bands = bands
-        depths = tuple(depths)
-        if not depths or any(d not in surveys.LSST_DEPTHS for d in depths) or \
-                len(set(depths)) != len(depths):
-            raise InvalidArgumentError("`depths` must be distinct LSST depths.", depths,
-                                       list(surveys.LSST_DEPTHS))
-        self.domains = depths
+        self.bands = check_choices("bands", bands, ("u", "g", "r", "i", "z"), "LSST bands")
+        self.domains = check_choices("depths", depths, surveys.LSST_DEPTHS, "LSST depths")
         self.class_fractions = check_fractions(class_fractions, len(self.classes))
         self.magnitude_range = check_range("magnitude_range", magnitude_range, 10.0, 30.0)
         self.morphometry = bool(morphometry)
         self.value_names = ("gini", "m20") if self.morphometry else ()
-        self.reference_band = "r" if "r" in bands else bands[0]
+        self.reference_band = "r" if "r" in self.bands else self.bands[0]
 
     def get_config(self):
         return {
@@ -136,11 +158,8 @@ class MorphologySimulation(Simulation):
         params, noise = galaxy_seed(seed, index).spawn(2)
         rng = np.random.default_rng(params)
         magnitude = rng.uniform(*self.magnitude_range)
-        components = galaxies.build(int(label), rng, magnitude)
-        if self.reference_band != "r":
-            for component in components:
-                component.colour = {b: o - component.colour[self.reference_band]
-                                    for b, o in component.colour.items()}
+        components = rebase_colours(galaxies.build(int(label), rng, magnitude),
+                                    self.reference_band, "r")
         renderer, _ = self._observers()
         return renderer(components), noise
 
