@@ -55,11 +55,6 @@ def class_weights(labels=None, num_classes=None, *, counts=None):
     return weights.astype(np.float32)
 
 
-def weights_from_counts(counts):
-    """`class_weights(counts=counts)`, under the name earlier releases used."""
-    return class_weights(counts=counts)
-
-
 def _label_counts(labels, num_classes):
     labels = np.asarray(labels)
     if labels.ndim == 2:
