@@ -1,6 +1,6 @@
 """astrokeras.attacks against IBM ART on the same trained models and the same images, in one run.
 
-What it measures (issue 4):
+What it measures:
 
 1. FGSM and PGD (L-inf and L2, no random start): the largest difference between the images
    astrokeras and ART produce (target: <= 1e-5), and the time ratio (target: PGD >= 5x faster).
@@ -47,6 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from astrokeras import load_model  # noqa: E402
 from astrokeras.attacks import fgsm, one_pixel, pgd  # noqa: E402
 
 
@@ -283,8 +284,8 @@ def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
     import tensorflow as tf
     from art.attacks.evasion import ProjectedGradientDescent
 
-    from astrokeras.attacks import _gradient, _inputs
-    from astrokeras.perturbations import project_to_ball, step_direction
+    from astrokeras.attacks.projected_gradient import (project_to_ball, projected_gradient,
+                                                       step_direction)
 
     n = len(x)
     clf = art_classifier(model, x.shape[1])
@@ -293,14 +294,13 @@ def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
     loss = keras.losses.CategoricalCrossentropy()  # ART's loss object, for both
     onehot = tf.constant(np.eye(3, dtype=np.float32)[y])
     x0 = tf.constant(x)
-    inputs = _inputs.ModelInputs(model, x)
-    ours = _gradient._compiled(model, loss, loss, inputs)
     eps_t, step_t = tf.fill((n,), eps), tf.fill((n,), step)
-    low, high = tf.zeros(x.shape[1:]), tf.ones(x.shape[1:])
 
-    def ours_step(start):
-        return ours(x0, start, {}, onehot, eps_t, step_t, tf.constant(1), low, high, 2, False,
-                    True)
+    @tf.function
+    def ours_step(start):  # one step of astrokeras' PGD iteration, compiled as `pgd` runs it
+        return projected_gradient(lambda image: loss(onehot, model(image, training=False)), x0,
+                                  start, eps=eps_t, step=step_t, steps=1, norm=2, low=0.0,
+                                  high=1.0)
 
     @tf.function
     def ours_gradient(image):  # astrokeras' gradient, compiled as in its attack loop
@@ -348,22 +348,21 @@ def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
 def graph_optimizer_off(model):
     """TensorFlow's graph optimiser (Grappler) off for the `with` block, restored afterwards.
 
-    astrokeras' compiled attack functions of `model` are dropped on entry and on exit, so they
-    are traced afresh under each setting (the option also applies to a function traced before;
-    checked on a small model, but a fresh trace does not rely on that).
+    Yields the options in force and a copy of `model` (same weights): astrokeras compiles its
+    attack functions once per model, so the copy's are traced afresh under this setting (the
+    option also applies to a function traced before; checked on a small model, but a fresh
+    trace does not rely on that).
     """
     import tensorflow as tf
 
-    from astrokeras.attacks import _gradient
-
     before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
-    _gradient._CACHE.pop(model, None)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     try:
-        yield tf.config.optimizer.get_experimental_options()
+        yield tf.config.optimizer.get_experimental_options(), copy
     finally:
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
-        _gradient._CACHE.pop(model, None)
 
 
 def pgd_parity(model, x, y, warm, args):
@@ -396,19 +395,21 @@ def pgd_parity(model, x, y, warm, args):
         art_tuned_t, art_tuned = timed(lambda: art_run(n), repeat=args.repeat)
         art_default_t, art_default = timed(lambda: art_run(32), repeat=args.repeat)
 
-        def ours_run(data, labels, loss, s=setting):
-            return pgd(model, data, labels, steps=args.pgd_steps, random_start=False,
+        def ours_run(attacked, data, labels, loss, s=setting):
+            return pgd(attacked, data, labels, steps=args.pgd_steps, random_start=False,
                        clip=(0.0, 1.0), loss=loss, **s)
 
         results = {}
         for optimizer in ("on", "off"):
-            guard = graph_optimizer_off(model) if optimizer == "off" else contextlib.nullcontext()
-            with guard as options:
+            guard = (graph_optimizer_off(model) if optimizer == "off"
+                     else contextlib.nullcontext((None, model)))
+            with guard as (options, attacked):
                 if options is not None:
                     assert options["disable_meta_optimizer"], options
                 for loss_name, loss in (("default", None), ("ART's", mean_loss)):
-                    ours_run(warm[0], warm[1], loss)  # traces under this setting
-                    t, images = timed(lambda: ours_run(x, y, loss), repeat=args.repeat)
+                    ours_run(attacked, warm[0], warm[1], loss)  # traces under this setting
+                    t, images = timed(lambda: ours_run(attacked, x, y, loss),
+                                      repeat=args.repeat)
                     results[optimizer, loss_name] = (t, images)
         assert not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
         for (optimizer, loss_name), (t, images) in results.items():
@@ -447,7 +448,7 @@ def load_correct(model_path, data, n, batch_size=256):
     attacked, the next `n` warm astrokeras up)."""
     from astrokeras.data import load_pairs
 
-    model = keras.models.load_model(model_path)
+    model = load_model(model_path)
     xs, ys = [], []
     for (y10,), labels in load_pairs(data, domains=["y10"], split="test", batch_size=batch_size):
         xs.append(np.asarray(y10, np.float32))

@@ -115,8 +115,7 @@ def rescale(args):
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.neighbors import KNeighborsRegressor
 
-    from astrokeras.data import load_manifest
-    from astrokeras.data.preprocessing import ClipArcsinh
+    from astrokeras.data import ClipArcsinh, load_manifest
 
     stretch = ClipArcsinh.from_config(load_manifest(args.data)["preprocessing"]["y10"])
     x, ebv, _, z = split(args.data, "train", preprocess=False)
@@ -163,13 +162,10 @@ def _z_phot(model, x, ebv, z_spec, directory):
 
 
 def collapse(args):
-    import keras
-
-    import astrokeras.models  # noqa: F401  (registers the custom layers for loading)
-    from astrokeras import attacks
+    from astrokeras import attacks, load_model
 
     x, ebv, bins, z = split(args.data, "test")
-    model = keras.models.load_model(args.model, compile=False)
+    model = load_model(args.model)
     adversarial = attacks.fgsm(model, {"image": x, "ebv": ebv[:, None]}, bins, eps=args.eps,
                                clip=(0.0, 1.0), batch_size=256)["image"]
     clean = _z_phot(model, x, ebv, z, args.data)

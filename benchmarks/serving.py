@@ -44,6 +44,7 @@ import tensorflow as tf  # noqa: E402
 
 from astrokeras import models  # noqa: E402
 from astrokeras.export import OnnxPredictor, to_onnx, to_saved_model  # noqa: E402
+from astrokeras.files import write_json_atomic  # noqa: E402
 
 BATCH = 256
 # Seconds of rest before each timed block, so that the thread pools of the runtime timed
@@ -263,10 +264,7 @@ def main():
         keras.backend.clear_session()
     results["machine"]["load_after"] = os.getloadavg()
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as handle:
-            json.dump(results, handle, indent=2)
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, results)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Time per training step of astrokeras domain adaptation against plain Keras `fit` and adapt.
 
-What it measures (issue 5): the cost of one training step of `DomainAdaptationModel` with
+What it measures: the cost of one training step of `DomainAdaptationModel` with
 `MMD` and with `DANN`, each step taking B source and B target images, against
 
 - a plain Keras `fit` of the same classifier on batches of 2B labeled images (the same number
@@ -29,7 +29,6 @@ Run:
 """
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -42,7 +41,8 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from astrokeras.data.pipeline import pair_domains  # noqa: E402
+from astrokeras.data import pair_domains  # noqa: E402
+from astrokeras.files import write_json_atomic  # noqa: E402
 from astrokeras.models import convnet, deepmerge  # noqa: E402
 from astrokeras.models.split import LATENT_LAYER  # noqa: E402
 from astrokeras.training import DANN, MMD, DomainAdaptationModel  # noqa: E402
@@ -263,13 +263,10 @@ def main():
     for name in wall_ratios:
         print(f"| {name} | {wall_ratios[name]:.2f} | {cpu_ratios[name]:.2f} |")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"args": vars(args), "wall_ms": wall, "cpu_ms": cpu,
-                       "wall_ratios": wall_ratios, "cpu_ratios": cpu_ratios,
-                       "load_before": load_before, "load_after": load_after,
-                       "gaps_s": per_round}, f, indent=1)
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, {"args": vars(args), "wall_ms": wall, "cpu_ms": cpu,
+                                      "wall_ratios": wall_ratios, "cpu_ratios": cpu_ratios,
+                                      "load_before": load_before, "load_after": load_after,
+                                      "gaps_s": per_round}, indent=1)
 
 
 if __name__ == "__main__":
