@@ -219,21 +219,60 @@ def default_loss(from_logits):
     return loss
 
 
-_PREDICT = weakref.WeakKeyDictionary()
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def cached(model, key, build):
+    """`build()`, made once per `(model, key)` and kept as long as the model lives.
+
+    Every attack keeps its compiled functions (and one-pixel's incremental models) here, so
+    repeated calls on one model reuse their traces; `clear_compiled` drops them.
+    """
+    per_model = _COMPILED.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = build()
+    return per_model[key]
+
+
+def clear_compiled(model=None):
+    """Drops the compiled attack functions kept for `model` (for every model with `None`).
+
+    The attacks compile their loops once per model and reuse them. A compiled function keeps
+    the TensorFlow settings it was traced under (graph optimiser, XLA), and one-pixel's
+    incremental evaluation keeps the weights it read; after changing either, clear the model
+    so the next attack traces afresh.
+
+    Args:
+        model: the Keras model, or `None` for all models.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> from astrokeras.attacks import fgsm
+    >>> model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+    ...                           keras.layers.Dense(2, activation="softmax")])
+    >>> x = np.zeros((2, 4, 4, 1), "float32")
+    >>> _ = fgsm(model, x, eps=0.1)
+    >>> clear_compiled(model)
+    """
+    if model is None:
+        _COMPILED.clear()
+    else:
+        _COMPILED.pop(model, None)
 
 
 def _compiled_predict(model, key):
-    per_model = _PREDICT.setdefault(model, {})
-    if key not in per_model:
-        feed = feeder(key)
-        model_ref = weakref.ref(model)
+    feed = feeder(key)
+    model_ref = weakref.ref(model)
 
+    def build():
         @tf.function(reduce_retracing=True)
         def forward(image, others):
             return model_ref()(feed(image, others), training=False)
 
-        per_model[key] = forward
-    return per_model[key]
+        return forward
+
+    return cached(model, ("predict", key), build)
 
 
 def predict(model, inputs, batch_size=None):

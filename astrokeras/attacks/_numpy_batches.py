@@ -15,28 +15,24 @@ from astrokeras.attacks import _inputs, checks
 from astrokeras.attacks.projected_gradient import projected_gradient, random_start
 from astrokeras.errors import InvalidArgumentError, check_positive_int
 
-_CACHE = weakref.WeakKeyDictionary()
-
-
 def _compiled(model, loss_fn, loss_key, inputs):
-    per_model = _CACHE.setdefault(model, {})
-    key = (loss_key, inputs.key if inputs.is_dict else None)
-    if key in per_model:
-        return per_model[key]
-    feed = _inputs.feeder(key[1])
+    image_key = inputs.key if inputs.is_dict else None
+    feed = _inputs.feeder(image_key)
     model_ref = weakref.ref(model)
 
-    @tf.function(reduce_retracing=True)
-    def attack(x0, start, others, y, eps, step, steps, low, high, norm, targeted, project):
-        def loss_of_image(image):
-            return loss_fn(y, model_ref()(feed(image, others), training=False))
+    def build():
+        @tf.function(reduce_retracing=True)
+        def attack(x0, start, others, y, eps, step, steps, low, high, norm, targeted, project):
+            def loss_of_image(image):
+                return loss_fn(y, model_ref()(feed(image, others), training=False))
 
-        return projected_gradient(loss_of_image, x0, start, eps=eps, step=step, steps=steps,
-                                  norm=norm, low=low, high=high, targeted=targeted,
-                                  project=project)
+            return projected_gradient(loss_of_image, x0, start, eps=eps, step=step,
+                                      steps=steps, norm=norm, low=low, high=high,
+                                      targeted=targeted, project=project)
 
-    per_model[key] = attack
-    return attack
+        return attack
+
+    return _inputs.cached(model, ("gradient", loss_key, image_key), build)
 
 
 def run(model, x, y, *, eps, step, steps, norm, random_init, targeted, clip, loss, seed,

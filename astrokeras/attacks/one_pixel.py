@@ -24,8 +24,6 @@ XLA_MIN_CANDIDATES = 200_000
 # that `one_pixel` accepts on its check candidates (float32 rounding is ~1e-7).
 INCREMENTAL_TOLERANCE = 1e-4
 
-_CACHE = weakref.WeakKeyDictionary()
-
 
 def one_pixel(model, x, y=None, target=None, *, pixels=1, popsize=400, max_iter=80,
               mutation=0.5, crossover=1.0, bounds=None, seed=None, batch_size=None,
@@ -350,11 +348,12 @@ def _record(images, candidates, fitness, won, generation, best, success, generat
 
 
 def _compiled(model, inputs, from_logits):
-    per_model = _CACHE.setdefault(model, {})
     key = (inputs.key if inputs.is_dict else None, from_logits)
-    if key in per_model:
-        return per_model[key]
-    feed = _inputs.feeder(key[0])
+    return _inputs.cached(model, ("one_pixel",) + key, lambda: _build(model, *key))
+
+
+def _build(model, image_key, from_logits):
+    feed = _inputs.feeder(image_key)
     model_ref = weakref.ref(model)
 
     @tf.function(reduce_retracing=True)
@@ -372,7 +371,6 @@ def _compiled(model, inputs, from_logits):
         chosen = tf.gather(probabilities, wanted, axis=1, batch_dims=1)
         return chosen, tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)
 
-    per_model[key] = evaluate
     return evaluate
 
 
@@ -383,16 +381,16 @@ def _incremental(model, inputs, pixels, required):
     elif pixels != 1:
         reason = f"pixels={pixels} (the incremental evaluation handles one changed pixel)"
     else:
-        per_model = _CACHE.setdefault(model, {})
-        key = ("incremental", inputs.image.shape[1:])
-        if key not in per_model:
+        def build():
             try:
-                per_model[key] = IncrementalModel(model, inputs.image.shape[1:])
+                return IncrementalModel(model, inputs.image.shape[1:])
             except Unsupported as error:
-                per_model[key] = str(error)
-        if isinstance(per_model[key], IncrementalModel):
-            return per_model[key]
-        reason = per_model[key]
+                return str(error)
+
+        fast = _inputs.cached(model, ("incremental", inputs.image.shape[1:]), build)
+        if isinstance(fast, IncrementalModel):
+            return fast
+        reason = fast
     if required:
         raise InvalidArgumentError("`incremental=True`, but this model cannot be evaluated "
                                    f"incrementally: {reason}.", True, "None or False")

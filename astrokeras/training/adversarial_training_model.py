@@ -19,9 +19,10 @@ class AdversarialTrainingModel(keras.Model):
     random are replaced by adversarial examples made against the current weights (FGSM or PGD,
     run inside the compiled train step by the same code as `astrokeras.attacks.fgsm` / `pgd`,
     each image's loss scaled to 1 so that float16 gradients do not underflow), and the
-    compiled loss is taken on the mixed batch. For the photo-z networks (inputs "image" and "ebv") only the image is
-    perturbed. The attack raises the cross-entropy against the model's own predictions
-    (`label_source="prediction"`, no label leaking) or against the true labels (`"label"`).
+    compiled loss is taken on the mixed batch. For the photo-z networks (inputs "image" and
+    "ebv") only the image is perturbed. The attack raises the cross-entropy against the model's
+    own predictions (`label_source="prediction"`, no label leaking) or against the true labels
+    (`"label"`).
     The logs add `clean_loss` and `adversarial_loss`: the cross-entropy of the untouched and
     of the attacked samples.
 

@@ -96,3 +96,17 @@ def test_random_start_does_not_depend_on_the_chunk_size():
     whole = pgd(model, X, Y, eps=0.05, step=0.01, steps=2, seed=np.int64(5))
     chunked = pgd(model, X, Y, eps=0.05, step=0.01, steps=2, seed=5, batch_size=4)
     np.testing.assert_array_equal(whole, chunked)
+
+
+def test_clear_compiled_drops_a_models_compiled_attacks_and_they_rebuild():
+    from astrokeras.attacks import _inputs, clear_compiled
+
+    model = small_convnet()
+    first = fgsm(model, X, Y, eps=0.05)
+    pgd(model, X, Y, eps=0.05, step=0.02, steps=2)
+    assert len(_inputs._COMPILED[model]) == 1  # fgsm and pgd share one compiled loop
+    clear_compiled(model)
+    assert model not in _inputs._COMPILED
+    np.testing.assert_array_equal(fgsm(model, X, Y, eps=0.05), first)
+    clear_compiled()
+    assert len(_inputs._COMPILED) == 0
