@@ -1,7 +1,7 @@
 """Universal-DA ablation: why the neighbourhood-clustering term loses to MMD on Y10 -> Y1.
 
 Trains the recipe of `benchmarks/reproduce.py universal` (seed 0) with one change at a time,
-through `astrokeras.training.run_recipe`, then measures on the Y1 test split, where class 2
+through `astrokeras.experiments.run_recipe`, then measures on the Y1 test split, where class 2
 (mergers) exists only in the target:
 
 - `known`: known-class accuracy of `predict_open_set` (entropy rule, rho = log(K) / 2);
@@ -52,7 +52,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from unittest import mock
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -65,7 +64,8 @@ from sklearn.neighbors import NearestNeighbors  # noqa: E402
 from astrokeras import losses  # noqa: E402
 from astrokeras.evaluation import load_paired  # noqa: E402
 from astrokeras.models.split import latent_output  # noqa: E402
-from astrokeras.training import run  # noqa: E402
+from astrokeras.experiments import (ARCHITECTURES, METHODS, MODEL_FILE,  # noqa: E402
+                                    clear_run, run_recipe, transfer_method)
 from astrokeras.training.methods import UniversalDA  # noqa: E402
 from astrokeras.training.methods.universal_da import (_normalize,  # noqa: E402
                                                       entropy_separation_loss)
@@ -171,8 +171,9 @@ LEGACY = {"uda_scratch>CosineLogits": CosineLogits, "uda_scratch>DanceNC": Dance
 def train(args, directory):
     """Trains the recipe with the ablation's changes into `directory` with `run_recipe`.
 
-    `run_recipe` has no hook for a custom head or method, so its `build_classifier` and
-    `_method` are replaced for the duration of the call.
+    The ablation's classifier (the recipe's architecture, with DANCE's cosine head if asked)
+    and its universal-DA transfer loss are registered under names of their own for the call,
+    so `run_recipe` builds them as it builds every registered architecture and method.
     """
     recipe = json.loads(Path(args.recipe).read_text())["recipe"]
     recipe["experiment"]["output"] = str(directory)
@@ -183,9 +184,11 @@ def train(args, directory):
     if args.epochs:
         recipe["training"]["epochs"] = args.epochs
     heads = []
+    architecture = ARCHITECTURES.get(recipe["model"]["architecture"])
+    universal = METHODS.get("universal")
 
-    def build_classifier(recipe_, manifest, num_classes):
-        classifier = run_build(recipe_, manifest, num_classes)
+    def build_classifier(input_shape, num_classes, **options):
+        classifier = architecture.factory(input_shape, num_classes, **options)
         if args.head == "dense":
             return classifier
         heads.append(CosineLogits(num_classes, args.temperature, name="logits"))
@@ -193,22 +196,28 @@ def train(args, directory):
         probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
         return keras.Model(classifier.input, probabilities, name=classifier.name)
 
-    def method(recipe_, num_classes):
-        if args.method != "universal":
-            return run_method(recipe_, num_classes)
-        options = {"bank_size": args.bank, "margin": args.margin}
+    def build_method(options, context):
+        extra = {"bank_size": args.bank, "margin": args.margin}
         method = (DanceNC if args.dance else AblationUniversalDA)(
-            num_classes=num_classes, weight=recipe_["method"]["weight"],
-            bank_init=args.bank_init, **{k: v for k, v in options.items() if v is not None})
+            num_classes=context.num_classes, weight=options["weight"],
+            bank_init=args.bank_init, **{k: v for k, v in extra.items() if v is not None})
         if args.dance:
             object.__setattr__(method, "head", heads[-1])  # not tracked: the model owns it
         return method
 
-    run_build, run_method = run.build_classifier, run._method
-    with mock.patch.object(run, "build_classifier", build_classifier), \
-            mock.patch.object(run, "_method", method):
-        run.clear_run(directory)
-        run.run_recipe(recipe, output=directory, verbose=2)
+    ARCHITECTURES.register("ablation_classifier", build_classifier, schema=architecture.schema,
+                           replace=True, **architecture.metadata)
+    recipe["model"]["architecture"] = "ablation_classifier"
+    if args.method == "universal":
+        METHODS.register("ablation_universal", transfer_method(build_method),
+                         schema=universal.schema, replace=True, **universal.metadata)
+        recipe["method"]["name"] = "ablation_universal"
+    try:
+        clear_run(directory)
+        run_recipe(recipe, output=directory, verbose=2)
+    finally:
+        ARCHITECTURES.unregister("ablation_classifier")
+        METHODS.unregister("ablation_universal")
 
 
 def evaluate(directory, data, name, unknown_class=2):
@@ -224,7 +233,7 @@ def evaluate(directory, data, name, unknown_class=2):
         A dict of figures, rounded to 3 decimals.
     """
     paired = load_paired(str(data), ["y10", "y1"], split="test")
-    model = keras.models.load_model(Path(directory) / run.MODEL_FILE, compile=False,
+    model = keras.models.load_model(Path(directory) / MODEL_FILE, compile=False,
                                     custom_objects=LEGACY)
     scores = open_set_scores(model, paired, unknown_class)
     figures, labels, unk = scores["figures"], scores["labels"], scores["unknown"]

@@ -1,7 +1,7 @@
 import pytest
 
 from astrokeras.errors import ConfigError
-from astrokeras.training.recipe import load_recipe, validate_recipe
+from astrokeras.experiments import load_recipe, validate_recipe
 
 
 def _minimal(**sections):

@@ -1,11 +1,11 @@
 import csv
+import warnings
 
 import keras
 import numpy as np
 import pytest
 
-from astrokeras.training.recipe import validate_recipe
-from astrokeras.training.run import run_recipe
+from astrokeras.experiments import run_recipe, validate_recipe
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,11 @@ def test_interrupted_run_resumes_from_its_backup(dataset, tmp_path):
 
 @pytest.mark.parametrize("method", ["none", "dann", "fgsm"])
 def test_each_kind_of_method_trains_and_saves(dataset, tmp_path, method):
-    result = run_recipe(_recipe(dataset, tmp_path, method, epochs=1), verbose=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_recipe(_recipe(dataset, tmp_path, method, epochs=1), verbose=0)
+    # fit is given the arguments that fit a tf.data pipeline: no "`shuffle=True` ... ignored"
+    assert not [w for w in caught if "shuffle" in str(w.message)]
     assert np.all(np.isfinite(result.history["loss"]))
     run = tmp_path / "run"
     for name in ("model.keras", "classifier.keras", "run.json", "history.csv"):
@@ -73,7 +77,7 @@ def test_universal_da_holds_the_unknown_class_out_of_the_source(dataset, tmp_pat
 
 @pytest.mark.parametrize("method", ["mmd", "none"])
 def test_every_method_holds_the_unknown_class_out_of_the_source(dataset, tmp_path, method):
-    from astrokeras.training.run import build_datasets, ensure_dataset
+    from astrokeras.experiments import build_datasets, ensure_dataset
 
     recipe = _recipe(dataset, tmp_path, method, epochs=1, unknown_class=1)
     manifest = ensure_dataset(recipe)
@@ -90,7 +94,7 @@ def test_every_method_holds_the_unknown_class_out_of_the_source(dataset, tmp_pat
 def test_semi_supervised_target_batches_carry_a_share_of_known_labels(dataset, tmp_path):
     from astrokeras.data import pick_labeled
     from astrokeras.training import UNLABELED
-    from astrokeras.training.run import build_datasets, ensure_dataset
+    from astrokeras.experiments import build_datasets, ensure_dataset
 
     recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=0,
                      data={"labeled_target": 2, "labeled_share": 0.5})
@@ -127,7 +131,7 @@ def test_semi_supervised_universal_da_trains(dataset, tmp_path):
 
 def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
     from astrokeras.errors import ConfigError
-    from astrokeras.training.run import build_datasets, ensure_dataset
+    from astrokeras.experiments import build_datasets, ensure_dataset
 
     recipe = _recipe(dataset, tmp_path, "mmd", epochs=1, unknown_class=3)
     with pytest.raises(ConfigError, match=r"\[data\].unknown_class 3 is not a class"):
@@ -136,7 +140,7 @@ def test_unknown_class_outside_the_dataset_is_a_config_error(dataset, tmp_path):
 
 def test_softening_of_an_existing_dataset_must_match_the_recipe(dataset, tmp_path):
     from astrokeras.errors import ConfigError
-    from astrokeras.training.run import ensure_dataset
+    from astrokeras.experiments import ensure_dataset
 
     recipe = _recipe(dataset, tmp_path)
     assert ensure_dataset(recipe)["preprocessing"]["y10"]["c"] == 0.85  # softening None
@@ -149,7 +153,7 @@ def test_softening_of_an_existing_dataset_must_match_the_recipe(dataset, tmp_pat
 
 @pytest.mark.parametrize("softening, expected", [(None, 0.001), (0.02, 0.02)])
 def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path, softening, expected):
-    from astrokeras.training.run import ensure_dataset
+    from astrokeras.experiments import ensure_dataset
 
     recipe = validate_recipe({
         "experiment": {"name": "t", "seed": 0, "output": str(tmp_path / "run")},
@@ -167,11 +171,11 @@ def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path, softening, 
     ("one_cycle", 1e-3 / 25, 4e-9),   # warm-up from max/25, anneal to max/25/1e4
 ])
 def test_optimizer_schedule_follows_the_recipe(dataset, tmp_path, schedule, first, last):
-    from astrokeras.training.run import _optimizer
+    from astrokeras.experiments.optimizers import build_optimizer
 
     recipe = _recipe(dataset, tmp_path)
     recipe["optimizer"].update(schedule=schedule, learning_rate=1e-3)
-    optimizer = _optimizer(recipe, total_steps=100)
+    optimizer = build_optimizer(recipe, total_steps=100)
     assert float(optimizer.learning_rate) == pytest.approx(first, rel=1e-4)
     optimizer.iterations.assign(100)  # the rate the optimizer uses at the last step
     assert float(optimizer.learning_rate) == pytest.approx(last, rel=1e-3)

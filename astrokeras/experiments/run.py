@@ -1,0 +1,345 @@
+"""Runs a training recipe: data, model, method, optimizer, callbacks, run directory.
+
+The recipe's names are looked up in the registries: `[data].kind` gives the simulation that
+writes a missing dataset, `[model].architecture` the classifier, `[method].name` what `fit`
+trains (the classifier, a `DomainAdaptationModel` or an `AdversarialTrainingModel`).
+"""
+
+import dataclasses
+import os
+import shutil
+import time
+from pathlib import Path
+
+import keras
+
+from astrokeras import __version__, data as data_lib
+from astrokeras.errors import ConfigError
+from astrokeras.experiments.methods import MethodContext, find_method
+from astrokeras.experiments.optimizers import build_optimizer
+from astrokeras.experiments.recipe import entry_options
+from astrokeras.experiments.registry import DATA_KINDS
+from astrokeras.files import atomic_path, write_json_atomic
+from astrokeras.training.class_weights import class_weights
+
+RUN_FILE = "run.json"
+MODEL_FILE = "model.keras"
+CLASSIFIER_FILE = "classifier.keras"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a finished run left behind.
+
+    Attributes:
+        directory: the run directory.
+        model: the trained training model (wrapper or classifier).
+        classifier: the trained classifier (what gets evaluated and exported).
+        history: dict of per-epoch logs.
+        manifest: the dataset manifest.
+        resumed: whether the run continued from a backup.
+        recipe: the validated recipe that was run.
+    """
+
+    directory: Path
+    model: object
+    classifier: object
+    history: dict
+    manifest: dict
+    resumed: bool
+    recipe: dict
+
+
+def ensure_dataset(recipe, progress=None):
+    """Returns the manifest of the recipe's dataset, simulating (or finishing) it if needed.
+
+    Args:
+        recipe: a validated recipe.
+        progress: optional `progress(done, total)` callable for the simulation.
+
+    Returns:
+        The dataset manifest.
+
+    Raises:
+        ConfigError: the directory holds a dataset of another kind, or one stretched with
+            another softening than `[data].softening`.
+    """
+    from astrokeras.data.shards import register_kind
+
+    spec = recipe["data"]
+    directory = Path(spec["directory"])
+    simulation = DATA_KINDS.get(spec["kind"]).factory(spec)
+    try:
+        manifest = data_lib.load_manifest(directory)
+    except FileNotFoundError:
+        manifest = None
+    if manifest is not None:
+        if manifest["kind"] != simulation.kind:
+            raise ConfigError(f"[data].directory {directory} holds a {manifest['kind']} dataset, "
+                              f"the recipe asks for {spec['kind']}.", str(directory))
+        _check_softening(spec, manifest, directory)
+        return manifest
+    register_kind(type(simulation))  # so the dataset's manifest can rebuild it
+    return data_lib.write_dataset(simulation, spec["n"], directory,
+                                  seed=recipe["experiment"]["seed"],
+                                  workers=spec["workers"] or None, c=spec["softening"],
+                                  progress=progress)
+
+
+def _check_softening(spec, manifest, directory):
+    """An existing dataset must have been stretched with the softening the recipe names."""
+    if spec["softening"] is None:
+        return
+    stored = sorted({float(p["c"]) for p in manifest["preprocessing"].values()})
+    if any(abs(c - spec["softening"]) > 1e-12 * spec["softening"] for c in stored):
+        raise ConfigError(
+            f"[data].softening = {spec['softening']:g}, but the dataset in {directory} was "
+            f"stretched with c = {', '.join(f'{c:g}' for c in stored)}; give another "
+            "[data].directory, or restretch it with astrokeras.data.finalize(directory, "
+            "c=...).", spec["softening"], f"{', '.join(f'{c:g}' for c in stored)}")
+
+
+def build_classifier(recipe, manifest, num_classes):
+    """The recipe's architecture for the dataset's image shape and classes.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the dataset manifest (its image shape).
+        num_classes: the classes (or redshift bins) to predict.
+
+    Returns:
+        A `keras.Model` with a layer named "latent".
+    """
+    architecture, options = entry_options(recipe, "model")
+    return architecture.factory(tuple(manifest["image_shape"]), num_classes, **options)
+
+
+def _semi_supervised_pairs(directory, spec, common, batch, unknown, n_classes, seed):
+    """Source batches paired with target batches of which a share carries labels.
+
+    `[data].labeled_target` galaxies of each known class (`pick_labeled`, from the training
+    split) are the labeled target; each target image is drawn from them with probability
+    `[data].labeled_share` and otherwise from all the target training images, unlabeled.
+    """
+    import tensorflow as tf
+
+    from astrokeras.training import UNLABELED
+
+    known = [c for c in range(n_classes) if c != unknown]
+    ids = data_lib.pick_labeled(directory, spec["labeled_target"], seed=seed, classes=known)
+    source = data_lib.load(directory, spec["source"], "train", shuffle=True, **common)
+    labeled = data_lib.load(directory, spec["target"], "train", shuffle=True, galaxy_ids=ids,
+                            shuffle_seed=seed + 2, **common)
+    if unknown >= 0:
+        source, labeled = _known_classes(source, unknown), _known_classes(labeled, unknown)
+    else:
+        source, labeled = source.unbatch(), labeled.unbatch()
+    unlabeled = data_lib.load(directory, spec["target"], "train", shuffle=True,
+                              shuffle_seed=seed + 1, **common).unbatch().map(
+        lambda x, y: (x, tf.constant(UNLABELED, y.dtype)))
+    # A labeled image with probability `share`. Not `sample_from_datasets`: its seeded choices
+    # restart with every epoch, so each epoch's batches would hold the same numbers of labels.
+    share = float(spec["labeled_share"])
+    draws = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True)
+    choice = draws.map(lambda r: tf.cast(tf.cast(r % 1_000_000, tf.float64) < share * 1e6,
+                                         tf.int64))
+    target = tf.data.Dataset.choose_from_datasets([unlabeled.repeat(), labeled.repeat()],
+                                                  choice)
+    return data_lib.pair_domains(source.batch(batch, drop_remainder=True), target.batch(batch),
+                                 target_labels=True)
+
+
+def _known_classes(dataset, unknown):
+    """Drops the held-out class and renumbers the classes above it."""
+    import tensorflow as tf
+
+    def keep(x, y):
+        return tf.not_equal(y, unknown)
+
+    def renumber(x, y):
+        return x, y - tf.cast(y > unknown, y.dtype)
+
+    return dataset.unbatch().filter(keep).map(renumber)
+
+
+def _class_count(manifest):
+    return len(manifest["classes"])
+
+
+def _paired_datasets(directory, spec, common, batch, unknown, manifest):
+    """Source + target training pairs of a domain-adaptation method."""
+    seed = manifest["seed"]
+    if spec.get("labeled_target", 0):
+        return _semi_supervised_pairs(directory, spec, common, batch, unknown,
+                                      len(manifest["classes"]), seed)
+    if unknown >= 0:
+        source = _known_classes(data_lib.load(directory, spec["source"], "train",
+                                              shuffle=True, **common), unknown)
+        target = data_lib.load(directory, spec["target"], "train", shuffle=True,
+                               shuffle_seed=seed + 1, **common).map(lambda x, y: x)
+        return data_lib.pair_domains(source.batch(batch, drop_remainder=True), target)
+    return data_lib.load_domain_adaptation(directory, spec["source"], spec["target"], "train",
+                                           **common)
+
+
+def build_datasets(recipe, manifest):
+    """Training and validation datasets for the recipe's method.
+
+    The split by galaxy uses the dataset's own seed, so every run and every evaluation on a
+    dataset share one train / validation / test split. The training set repeats; an epoch is
+    `steps_per_epoch` batches (by default one pass over the source training galaxies). A
+    domain-adaptation method (`paired` in its `METHODS` entry) trains on source + target pairs
+    and is validated on the target.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the manifest of its dataset (`ensure_dataset`).
+
+    Returns:
+        `(train, validation, num_classes, class_counts, steps_per_epoch)`; `class_counts` is
+        None when the labels are not classes (photo-z bins).
+    """
+    import tensorflow as tf
+
+    spec = recipe["data"]
+    paired = find_method(recipe["method"]["name"])[0].metadata.get("paired", False)
+    directory, seed = spec["directory"], manifest["seed"]
+    batch = recipe["training"]["batch_size"]
+    per_class = manifest["counts"]["per_class"]
+    counts = [per_class[c] for c in manifest["classes"]] or None
+    num_classes = DATA_KINDS.get(spec["kind"]).metadata.get("num_classes", _class_count)(manifest)
+    unknown = spec.get("unknown_class", -1)
+    for role in ("source", "target"):
+        domain = spec[role]
+        if domain is not None and domain not in manifest["domains"]:
+            raise ConfigError(f"[data].{role} {domain!r} is not a domain of {directory}.",
+                              domain, manifest["domains"])
+    common = dict(batch_size=batch, seed=seed, augment_images=spec["augment"])
+    held_out = unknown >= 0
+    if held_out and unknown >= len(manifest["classes"]):
+        raise ConfigError(f"[data].unknown_class {unknown} is not a class of {directory}.",
+                          unknown, f"-1 or a class index below {len(manifest['classes'])}")
+    if held_out:  # a class only the target holds: the source and the model never see it
+        counts = [c for i, c in enumerate(counts) if i != unknown]
+        num_classes -= 1
+    if paired:
+        train = _paired_datasets(directory, spec, common, batch, unknown, manifest)
+        validation = data_lib.load(directory, spec["target"], "validation", batch_size=batch,
+                                   seed=seed)
+    else:
+        train = data_lib.load(directory, spec["source"], "train", **common)
+        if held_out:
+            train = _known_classes(train, unknown).batch(batch)
+        validation = data_lib.load(directory, spec["target"] or spec["source"], "validation",
+                                   batch_size=batch, seed=seed)
+    if held_out:
+        validation = _known_classes(validation, unknown).batch(batch)
+        # Filtering hides the number of batches from Keras, which would then warn at the end
+        # of every validation pass that the input "ran out of data".
+        count = int(validation.reduce(0, lambda n, _: n + 1))
+        validation = validation.apply(tf.data.experimental.assert_cardinality(count))
+    n_train = len(data_lib.split_ids(manifest["n"], manifest["seed"])["train"])
+    if held_out:
+        known = 1.0 - per_class[manifest["classes"][unknown]] / manifest["n"]
+        steps = int(n_train * known) // batch
+    else:
+        steps = -(-n_train // batch)
+    steps = recipe["training"]["steps_per_epoch"] or steps
+    if steps < 1:
+        raise ConfigError("[training].batch_size is larger than the training set.",
+                          batch, f"<= {n_train} training galaxies")
+    train = train.repeat().prefetch(tf.data.AUTOTUNE)
+    return train, validation, num_classes, counts, steps
+
+
+def _callbacks(training, directory, monitor):
+    callbacks = [
+        keras.callbacks.BackupAndRestore(
+            str(directory / BACKUP_DIR),
+            save_freq=training["checkpoint_every"] or "epoch", delete_checkpoint=True),
+        keras.callbacks.CSVLogger(str(directory / HISTORY_FILE), append=True),
+        keras.callbacks.TensorBoard(str(directory / "logs"), write_graph=False),
+    ]
+    if training["early_stopping_patience"]:
+        mode = "max" if "accuracy" in monitor else "min"
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=training["early_stopping_patience"],
+            restore_best_weights=True))
+    return callbacks
+
+
+def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()):
+    """Trains the recipe's model; resumes from the run directory's backup if there is one.
+
+    The run directory receives the trained model (`model.keras`, and `classifier.keras` for the
+    classifier alone), the recipe and run metadata (`run.json`), the history (`history.csv`),
+    TensorBoard logs (`logs/`) and, while training, a backup (`backup/`) from which an
+    interrupted run continues: run the same call again.
+
+    Args:
+        recipe: a validated recipe (`load_recipe`).
+        output: run directory; default the recipe's `[experiment].output`.
+        progress: optional `progress(done, total)` for the simulation step.
+        verbose: Keras `fit` verbosity.
+        extra_callbacks: more Keras callbacks.
+
+    Returns:
+        A `RunResult`.
+    """
+    directory = Path(output or recipe["experiment"]["output"])
+    directory.mkdir(parents=True, exist_ok=True)
+    seed = recipe["experiment"]["seed"]
+    keras.utils.set_random_seed(seed)
+    manifest = ensure_dataset(recipe, progress=progress)
+    train, validation, num_classes, counts, steps = build_datasets(recipe, manifest)
+    classifier = build_classifier(recipe, manifest, num_classes)
+    weights = None
+    if counts is not None and recipe["method"]["class_weights"]:
+        weights = tuple(float(w) for w in class_weights(counts=counts))
+    method, options = entry_options(recipe, "method")
+    setup = method.factory(classifier, options, MethodContext(num_classes, weights, seed))
+
+    training = recipe["training"]
+    setup.model.compile(optimizer=build_optimizer(recipe, steps * training["epochs"]),
+                        jit_compile=training["jit_compile"], **setup.compile_options)
+    callbacks = _callbacks(training, directory, training["monitor"] or setup.monitor)
+    callbacks.extend(extra_callbacks)
+    resumed = (directory / BACKUP_DIR).exists()
+    if not resumed and (directory / HISTORY_FILE).exists():
+        os.remove(directory / HISTORY_FILE)  # a fresh run starts a fresh history
+
+    started = time.time()
+    # The training set is a tf.data pipeline that shuffles itself: `shuffle` is for arrays.
+    history = setup.model.fit(train, validation_data=validation, epochs=training["epochs"],
+                              steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
+                              shuffle=False, **setup.fit_options)
+    elapsed = time.time() - started
+
+    _save(setup.model, directory / MODEL_FILE)
+    _save(classifier, directory / CLASSIFIER_FILE)
+    write_json_atomic(directory / RUN_FILE, {
+        "astrokeras_version": __version__,
+        "recipe": recipe,
+        "dataset": {"directory": str(recipe["data"]["directory"]), "kind": manifest["kind"],
+                    "n": manifest["n"], "seed": manifest["seed"],
+                    "preprocessing": manifest["preprocessing"]},
+        "num_classes": num_classes,
+        "class_weights": None if weights is None else list(weights),
+        "resumed": resumed,
+        "train_seconds": elapsed,
+        "final_logs": {k: float(v[-1]) for k, v in history.history.items() if v},
+    })
+    return RunResult(directory=directory, model=setup.model, classifier=classifier,
+                     history=history.history, manifest=manifest, resumed=resumed, recipe=recipe)
+
+
+def _save(model, path):
+    with atomic_path(path) as temporary:
+        model.save(temporary)
+
+
+def clear_run(directory):
+    """Deletes a run directory's backup so the next run starts from scratch."""
+    shutil.rmtree(Path(directory) / BACKUP_DIR, ignore_errors=True)
