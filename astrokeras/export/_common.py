@@ -1,35 +1,96 @@
-"""Shared helpers of the exporters: unwrap, the export graph, input specs, sample batches,
-atomic files and folders. Keras and TensorFlow are imported inside the functions, so importing
-`astrokeras.export` for `OnnxPredictor` alone does not start TensorFlow."""
+"""Shared steps of the exporters: the checked arguments, the export graph (with the stretch in
+front when the export includes it), input specs, the parity batch and its comparison. Keras
+and TensorFlow are imported inside the functions, so importing `astrokeras.export` for
+`OnnxPredictor` alone does not start TensorFlow."""
 
-import contextlib
+import dataclasses
 import os
-import shutil
-import tempfile
 
 import numpy as np
 
 from astrokeras.errors import InvalidArgumentError
+from astrokeras.files import atomic_path as atomic_file  # noqa: F401  (predict_files' name)
 
 DEFAULT_OUTPUTS = ("probabilities", "latent")
 DEFAULT_TOLERANCE = 1e-4
 SAMPLE_SIZE = 8
+IMAGE_INPUT = "image"
 
 
-def unwrap(model):
-    """The functional classifier inside `model` (a `DomainAdaptationModel`'s `.classifier`)."""
-    import keras
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """What both exporters start from, every argument checked (see `prepare`).
 
-    if not isinstance(model, keras.Model):
-        raise InvalidArgumentError("`model` must be a keras.Model.", type(model).__name__,
-                                   "a functional keras.Model or a DomainAdaptationModel")
-    inner = getattr(model, "classifier", None)
-    if isinstance(inner, keras.Model):
-        return inner
+    Attributes:
+        path: the destination, as a string.
+        tolerance: the parity tolerance.
+        model: the functional classifier exported.
+        outputs: the layer names the export returns, in order.
+        specs: `[(input name, shape without batch)]`.
+        arrays: the parity batch, one float32 array per input.
+        graph: the Keras model that is exported: inputs -> {output name: tensor}.
+        metadata: the completed metadata dict.
+    """
+
+    path: str
+    tolerance: float
+    model: object
+    outputs: tuple
+    specs: list
+    arrays: list
+    graph: object
+    metadata: dict
+
+
+def prepare(model, path, outputs, metadata, sample, tolerance, fmt, include_preprocessing):
+    """Checks an exporter's arguments and builds the export graph and the parity batch.
+
+    Args:
+        model: a functional `keras.Model`, or a training model wrapping one.
+        path: the file or folder to write.
+        outputs: layer names the export returns.
+        metadata: a `model_metadata` dict, or None for `model_metadata(model)`.
+        sample: the parity batch, or None for a seeded random one.
+        tolerance: the largest allowed max absolute difference.
+        fmt: "onnx" or "saved_model".
+        include_preprocessing: put the metadata's clip + arcsinh stretch in front of the
+            image input, so the export takes raw images.
+
+    Returns:
+        A `Prepared`.
+    """
+    from astrokeras.export.metadata import complete
+
+    path = check_path("path", path)
+    tolerance = check_tolerance(tolerance)
+    if not isinstance(include_preprocessing, (bool, np.bool_)):
+        raise InvalidArgumentError("`include_preprocessing` must be a bool.",
+                                   include_preprocessing, "True or False")
+    model = classifier(model)
+    outputs = check_outputs(model, outputs)
+    specs = input_specs(model)
+    tensors = output_tensors(model, outputs)
+    meta = complete(metadata, model, tensors, specs, fmt)
+    stretch = None
+    if include_preprocessing:
+        if not meta.get("preprocessing"):
+            raise InvalidArgumentError(
+                "`include_preprocessing=True` needs the stretch in the metadata: "
+                "model_metadata(model, preprocessing=...) or model_metadata(model, "
+                "manifest=...).", None, "metadata with a clip + arcsinh preprocessing")
+        stretch = meta["preprocessing"]
+    meta["preprocessing_in_graph"] = bool(include_preprocessing)
+    arrays = sample_batch(specs, sample, stretch=stretch)
+    graph = export_graph(model, tensors, stretch)
+    return Prepared(path, tolerance, model, outputs, specs, arrays, graph, meta)
+
+
+def classifier(model):
+    """The functional classifier to export: `model`, or the one a training model wraps."""
+    from astrokeras.models import unwrap_classifier
+
+    model = unwrap_classifier(model)
     if not getattr(model, "inputs", None):
-        inner = getattr(model, "model", None)
-        if isinstance(inner, keras.Model) and getattr(inner, "inputs", None):
-            return inner
         raise InvalidArgumentError(
             "`model` must be a functional model with defined inputs (or wrap one as "
             "`.classifier`).", model.name, "a functional keras.Model")
@@ -76,10 +137,8 @@ def check_path(name, path):
     return os.fspath(path)
 
 
-def export_graph(model, outputs):
-    """A functional model with the inputs of `model` and a dict of the named layer outputs."""
-    import keras
-
+def output_tensors(model, outputs):
+    """{name: output tensor} of the named layers of `model`, each with one output."""
     tensors = {}
     for name in outputs:
         output = model.get_layer(name).output
@@ -87,7 +146,33 @@ def export_graph(model, outputs):
             raise InvalidArgumentError(f"Layer {name!r} has several outputs; name a layer with "
                                        "one.", name, "a single-output layer")
         tensors[name] = output
-    return keras.Model(model.inputs, tensors, name=f"{model.name}_export")
+    return tensors
+
+
+def export_graph(model, tensors, stretch=None):
+    """The model that is exported: the inputs of `model` -> the dict `tensors` of its outputs.
+
+    With `stretch` (a `ClipArcsinh` config) a `ClipArcsinhStretch` layer named "stretch" sits
+    between the image input (the one named "image", else the first) and the model, so the
+    export takes raw images; input names and shapes do not change.
+    """
+    import keras
+
+    graph = keras.Model(model.inputs, tensors, name=f"{model.name}_export")
+    if stretch is None:
+        return graph
+    from astrokeras.data.clip_arcsinh_stretch import ClipArcsinhStretch
+
+    inputs = [keras.Input(shape=tuple(t.shape[1:]), name=t.name, dtype="float32")
+              for t in model.inputs]
+    index = _image_index([t.name for t in model.inputs])
+    fed = list(inputs)
+    fed[index] = ClipArcsinhStretch.from_preprocessing(stretch, name="stretch")(inputs[index])
+    return keras.Model(inputs, graph(fed), name=f"{model.name}_export")
+
+
+def _image_index(names):
+    return names.index(IMAGE_INPUT) if IMAGE_INPUT in names else 0
 
 
 def input_specs(model):
@@ -112,16 +197,23 @@ def tf_specs(specs):
     return [tf.TensorSpec((None,) + shape, tf.float32, name=name) for name, shape in specs]
 
 
-def sample_batch(specs, sample=None, seed=0):
+def sample_batch(specs, sample=None, seed=0, stretch=None):
     """The parity batch: `sample` checked against the specs, or a seeded random batch.
 
-    Random images are uniform in [0, 1] (the range of the clip + arcsinh stretch), E(B-V)
-    uniform in [0, 0.1]. Returns a list of float32 arrays in the order of `specs`.
+    Random images are uniform in [0, 1] (the range of the clip + arcsinh stretch), or, for
+    an export with the `stretch` (a `ClipArcsinh` config) in its graph, raw values spanning
+    each band's clip limits and 10 % beyond them on either side; E(B-V) is uniform in
+    [0, 0.1]. Returns a list of float32 arrays in the order of `specs`.
     """
     if sample is None:
         rng = np.random.default_rng(seed)
-        return [(rng.uniform(0.0, 0.1 if name == "ebv" else 1.0, (SAMPLE_SIZE,) + shape)
-                 .astype(np.float32)) for name, shape in specs]
+        arrays = [(rng.uniform(0.0, 0.1 if name == "ebv" else 1.0, (SAMPLE_SIZE,) + shape)
+                   .astype(np.float32)) for name, shape in specs]
+        if stretch is not None:
+            index = _image_index([name for name, _ in specs])
+            low, high = np.asarray(stretch["low"]), np.asarray(stretch["high"])
+            arrays[index] = (low + (high - low) * (1.2 * arrays[index] - 0.1)).astype(np.float32)
+        return arrays
     if isinstance(sample, dict):
         missing = [name for name, _ in specs if name not in sample]
         if missing:
@@ -167,61 +259,3 @@ def max_differences(reference, exported):
             diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
             out[name] = float(diff.max()) if np.all(np.isfinite(diff)) else float("inf")
     return out
-
-
-@contextlib.contextmanager
-def atomic_file(path):
-    """Yield a temporary path beside `path`; rename it to `path` when the block succeeds."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                         suffix=".tmp")
-    os.close(handle)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_directory(path):
-    """Yield a temporary folder beside `path`; swap it in for `path` when the block succeeds.
-
-    An existing folder at `path` is moved aside first and deleted only after the new one is in
-    place, so `path` always holds a complete export (the old or the new one).
-    """
-    path = os.path.abspath(path)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    temporary = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        yield temporary
-        os.chmod(temporary, 0o777 & ~_umask())
-        old = None
-        if os.path.exists(path):
-            if not os.path.isdir(path):
-                raise InvalidArgumentError("`path` exists and is not a folder.", path,
-                                           "a new path or an existing SavedModel folder")
-            old = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".old")
-            os.replace(path, os.path.join(old, "previous"))
-        os.replace(temporary, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if os.path.exists(temporary):
-            shutil.rmtree(temporary, ignore_errors=True)
-
-
-def write_text_atomic(path, text):
-    with atomic_file(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)

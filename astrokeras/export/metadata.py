@@ -11,7 +11,9 @@ under the key `"astrokeras"` (ONNX Runtime: `session.get_modelmeta().custom_meta
     task ("classification" | "photoz"), class_names (classification) or
     redshift_bins {z_min, z_max, num_bins} (photoz), inputs [{name, shape, dtype}],
     outputs [{name, shape}], bands, preprocessing (a `ClipArcsinh` config, or null when the
-    model takes already-stretched images), dataset (the manifest it came from, if any),
+    model takes already-stretched images), preprocessing_in_graph (true when the exported graph
+    applies that stretch itself and so takes raw images; absent in older exports: false),
+    dataset (the manifest it came from, if any),
     recipe ({file, sha256, text} or a dict, if any), parity {max_abs_diff {output: value},
     tolerance, batch_size}.
 """
@@ -75,9 +77,9 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
     >>> meta["task"], meta["class_names"][2]
     ('classification', 'merger')
     """
-    from astrokeras.export._common import unwrap
+    from astrokeras.export._common import classifier
 
-    model = unwrap(model)
+    model = classifier(model)
     if run is not None:
         info = read_run(run)
         recipe = info.get("recipe") if recipe is None else recipe

@@ -150,6 +150,11 @@ class OnnxPredictor:
         """The `ClipArcsinh` the model expects, or None."""
         return self._stretch
 
+    @property
+    def preprocessing_in_graph(self):
+        """Whether the ONNX graph applies the stretch itself (it then takes raw images)."""
+        return bool(self.metadata.get("preprocessing_in_graph", False))
+
     def check(self, x, ebv=None):
         """Validate and convert inputs; returns a feed dict of float32 arrays.
 
@@ -197,7 +202,7 @@ class OnnxPredictor:
                                        "ebv=None")
         return feeds
 
-    def predict(self, x, ebv=None, batch_size=256, preprocess=False, return_latent=False):
+    def predict(self, x, ebv=None, batch_size=256, preprocess=None, return_latent=False):
         """Class probabilities (or redshift PDFs) for a batch of images.
 
         Args:
@@ -205,8 +210,12 @@ class OnnxPredictor:
                 dict {"image": ..., "ebv": ...}.
             ebv: E(B-V) per image for photo-z models with an "ebv" input.
             batch_size: images per ONNX Runtime call (memory is bounded by it).
-            preprocess: apply the metadata's clip + arcsinh stretch first (for raw images in
-                electrons per second); raises if the export recorded no preprocessing.
+            preprocess: whether `x` holds raw images (electrons per second) that need the
+                metadata's clip + arcsinh stretch. True: the stretch is applied, here in
+                NumPy or, for an export with the stretch in its graph, by the graph; raises
+                if the export recorded no preprocessing. False: `x` is already stretched
+                (refused for an export that stretches in its graph). None (default): True
+                for an export with the stretch in its graph, else False.
             return_latent: also return the latent vectors (needs a "latent" output).
 
         Returns:
@@ -217,11 +226,17 @@ class OnnxPredictor:
             InvalidArgumentError: bad shape, band count, dtype or argument (see `check`).
         """
         batch_size = check_positive_int("batch_size", batch_size)
+        if preprocess is None:
+            preprocess = self.preprocessing_in_graph
         if preprocess and self._stretch is None:
             raise InvalidArgumentError(
                 "`preprocess=True` but the export recorded no preprocessing (export with "
                 "model_metadata(..., preprocessing=...) or a dataset manifest).", preprocess,
                 "preprocess=False for already-stretched images")
+        if not preprocess and self.preprocessing_in_graph:
+            raise InvalidArgumentError(
+                f"{self.path} stretches its inputs in its graph: give raw images.", preprocess,
+                "preprocess=None or True")
         wanted = ["probabilities"]
         if return_latent:
             wanted.append("latent")
@@ -231,7 +246,7 @@ class OnnxPredictor:
                                        self._outputs)
         feeds = self.check(x, ebv)
         image_name = next(iter(feeds))
-        if preprocess:
+        if preprocess and not self.preprocessing_in_graph:
             feeds[image_name] = self._stretch(feeds[image_name])
         count = len(feeds[image_name])
         results = [[] for _ in wanted]

@@ -6,15 +6,16 @@ from astrokeras.errors import InvalidArgumentError
 from astrokeras.export import _common
 from astrokeras.export.export_parity_error import ExportParityError
 from astrokeras.export.export_result import ExportResult
-from astrokeras.export.metadata import ONNX_KEY, complete
+from astrokeras.export.metadata import ONNX_KEY
 from astrokeras.export.onnx_graph import fuse_prelu
+from astrokeras.files import atomic_path
 
 MIN_OPSET = 13
 BATCH_AXIS = "batch"
 
 
 def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadata=None,
-            sample=None, tolerance=_common.DEFAULT_TOLERANCE):
+            sample=None, tolerance=_common.DEFAULT_TOLERANCE, include_preprocessing=False):
     """Export a Keras model to an ONNX file, checked against the Keras model.
 
     The model's inference graph (`training=False`: batch norm uses its moving statistics,
@@ -32,15 +33,21 @@ def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadat
 
     Args:
         model: a functional `keras.Model` with named layers (every astrokeras architecture),
-            or a `DomainAdaptationModel` (its `.classifier` is exported).
+            or a training model wrapping one (its classifier is exported, see
+            `astrokeras.models.unwrap_classifier`).
         path: the .onnx file to write (its folder is created).
         opset: ONNX opset (>= 13); default tf2onnx's preferred opset (15 for tf2onnx 1.17).
         outputs: layer names whose outputs the ONNX model returns, in order.
         metadata: a dict from `model_metadata(...)` (class names, bands, preprocessing,
             recipe); default `model_metadata(model)`.
         sample: the parity batch: an array (one input), a list or a dict keyed by input
-            name; default 8 seeded random images in [0, 1] (and E(B-V) in [0, 0.1]).
+            name; default 8 seeded random images in [0, 1] (and E(B-V) in [0, 0.1]), or
+            raw values around the clip limits with `include_preprocessing`.
         tolerance: the largest allowed max absolute difference (1e-4).
+        include_preprocessing: put the metadata's clip + arcsinh stretch (a
+            `ClipArcsinhStretch` layer) in front of the image input, so the ONNX model takes
+            raw images (electrons per second); the metadata then says
+            `"preprocessing_in_graph": true` and `OnnxPredictor` does not stretch again.
 
     Returns:
         An `ExportResult` with the path, the max absolute difference per output and the
@@ -59,45 +66,38 @@ def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadat
     >>> result.max_difference < 1e-4
     True
     """
-    path = _common.check_path("path", path)
     if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int)
                               or not MIN_OPSET <= opset <= _max_opset()):
         raise InvalidArgumentError("`opset` is not supported.", opset,
                                    f"None or an int in [{MIN_OPSET}, {_max_opset()}]")
-    tolerance = _common.check_tolerance(tolerance)
-    model = _common.unwrap(model)
-    outputs = _common.check_outputs(model, outputs)
-    specs = _common.input_specs(model)
-    arrays = _common.sample_batch(specs, sample)
-    graph = _common.export_graph(model, outputs)
-    tensors = {name: model.get_layer(name).output for name in outputs}
-    meta = complete(metadata, model, tensors, specs, "onnx")
-
-    proto = convert(graph, specs, outputs, opset)
-    differences = _common.max_differences(_common.keras_reference(graph, arrays),
-                                          _run(proto.SerializeToString(), specs, arrays))
-    if max(differences.values()) > tolerance:
+    job = _common.prepare(model, path, outputs, metadata, sample, tolerance, "onnx",
+                          include_preprocessing)
+    proto = convert(job.graph, job.specs, job.outputs, opset)
+    differences = _common.max_differences(_common.keras_reference(job.graph, job.arrays),
+                                          _run(proto.SerializeToString(), job.specs, job.arrays))
+    if max(differences.values()) > job.tolerance:
         raise ExportParityError(
-            f"The ONNX model differs from the Keras model {model.name!r} by more than the "
-            f"tolerance on a batch of {len(arrays[0])}; nothing was written to {path}.",
-            differences, f"max |difference| <= {tolerance:g}")
+            f"The ONNX model differs from the Keras model {job.model.name!r} by more than the "
+            f"tolerance on a batch of {len(job.arrays[0])}; nothing was written to {job.path}.",
+            differences, f"max |difference| <= {job.tolerance:g}")
+    meta = job.metadata
     meta["opset"] = _opset_of(proto)
-    meta["parity"] = {"max_abs_diff": differences, "tolerance": tolerance,
-                      "batch_size": len(arrays[0]), "runtime": "onnxruntime CPU"}
+    meta["parity"] = {"max_abs_diff": differences, "tolerance": job.tolerance,
+                      "batch_size": len(job.arrays[0]), "runtime": "onnxruntime CPU"}
     import onnx
 
     from astrokeras import __version__
 
     proto.producer_name = "astrokeras"
     proto.producer_version = __version__
-    proto.doc_string = f"{model.name} exported by astrokeras {__version__}"
+    proto.doc_string = f"{job.model.name} exported by astrokeras {__version__}"
     del proto.metadata_props[:]
     entry = proto.metadata_props.add()
     entry.key, entry.value = ONNX_KEY, json.dumps(meta, sort_keys=True)
-    with _common.atomic_file(path) as temporary:
+    with atomic_path(job.path) as temporary:
         onnx.save(proto, temporary)
-    return ExportResult(path=path, format="onnx", max_abs_diff=differences,
-                        tolerance=tolerance, metadata=meta)
+    return ExportResult(path=job.path, format="onnx", max_abs_diff=differences,
+                        tolerance=job.tolerance, metadata=meta)
 
 
 def convert(graph, specs, outputs, opset=None):

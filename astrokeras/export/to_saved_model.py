@@ -6,13 +6,14 @@ import os
 from astrokeras.export import _common
 from astrokeras.export.export_parity_error import ExportParityError
 from astrokeras.export.export_result import ExportResult
-from astrokeras.export.metadata import SAVED_MODEL_FILE, complete
+from astrokeras.export.metadata import SAVED_MODEL_FILE
+from astrokeras.files import atomic_directory, write_text_atomic
 
 SIGNATURE = "serving_default"
 
 
 def to_saved_model(model, path, outputs=_common.DEFAULT_OUTPUTS, *, metadata=None, sample=None,
-                   tolerance=_common.DEFAULT_TOLERANCE):
+                   tolerance=_common.DEFAULT_TOLERANCE, include_preprocessing=False):
     """Export a Keras model to a TensorFlow SavedModel folder, checked against the Keras model.
 
     Written with `keras.export.ExportArchive`: one endpoint "serve", also the
@@ -25,13 +26,15 @@ def to_saved_model(model, path, outputs=_common.DEFAULT_OUTPUTS, *, metadata=Non
     untouched. Everything is written to a temporary folder that then replaces `path`.
 
     Args:
-        model: a functional `keras.Model` (every astrokeras architecture), or a
-            `DomainAdaptationModel` (its `.classifier` is exported).
+        model: a functional `keras.Model` (every astrokeras architecture), or a training
+            model wrapping one (its classifier is exported).
         path: the SavedModel folder to write (replaced if it exists).
         outputs: layer names whose outputs the signature returns.
         metadata: a dict from `model_metadata(...)`; default `model_metadata(model)`.
         sample: the parity batch (see `to_onnx`).
         tolerance: the largest allowed max absolute difference (1e-4).
+        include_preprocessing: put the metadata's clip + arcsinh stretch in front of the
+            image input, so the signature takes raw images (see `to_onnx`).
 
     Returns:
         An `ExportResult`.
@@ -52,38 +55,31 @@ def to_saved_model(model, path, outputs=_common.DEFAULT_OUTPUTS, *, metadata=Non
     import keras
     import tensorflow as tf
 
-    path = _common.check_path("path", path)
-    tolerance = _common.check_tolerance(tolerance)
-    model = _common.unwrap(model)
-    outputs = _common.check_outputs(model, outputs)
-    specs = _common.input_specs(model)
-    arrays = _common.sample_batch(specs, sample)
-    graph = _common.export_graph(model, outputs)
-    tensors = {name: model.get_layer(name).output for name in outputs}
-    meta = complete(metadata, model, tensors, specs, "saved_model")
+    job = _common.prepare(model, path, outputs, metadata, sample, tolerance, "saved_model",
+                          include_preprocessing)
 
     def serve(inputs):
-        return graph(list(inputs), training=False)
+        return job.graph(list(inputs), training=False)
 
-    with _common.atomic_directory(path) as temporary:
+    with atomic_directory(job.path) as temporary:
         archive = keras.export.ExportArchive()
-        archive.track(graph)
-        archive.add_endpoint("serve", serve, input_signature=[_common.tf_specs(specs)])
+        archive.track(job.graph)
+        archive.add_endpoint("serve", serve, input_signature=[_common.tf_specs(job.specs)])
         archive.write_out(temporary, verbose=False)
         signature = tf.saved_model.load(temporary).signatures[SIGNATURE]
-        got = signature(**{name: tf.constant(a) for (name, _), a in zip(specs, arrays)})
-        differences = _common.max_differences(_common.keras_reference(graph, arrays),
+        got = signature(**{name: tf.constant(a) for (name, _), a in zip(job.specs, job.arrays)})
+        differences = _common.max_differences(_common.keras_reference(job.graph, job.arrays),
                                               {k: v.numpy() for k, v in got.items()})
-        if max(differences.values()) > tolerance:
+        if max(differences.values()) > job.tolerance:
             raise ExportParityError(
-                f"The SavedModel differs from the Keras model {model.name!r} by more than the "
-                f"tolerance on a batch of {len(arrays[0])}; nothing was written to {path}.",
-                differences, f"max |difference| <= {tolerance:g}")
+                f"The SavedModel differs from the Keras model {job.model.name!r} by more than "
+                f"the tolerance on a batch of {len(job.arrays[0])}; nothing was written to "
+                f"{job.path}.", differences, f"max |difference| <= {job.tolerance:g}")
+        meta = job.metadata
         meta["signature"] = SIGNATURE
-        meta["parity"] = {"max_abs_diff": differences, "tolerance": tolerance,
-                          "batch_size": len(arrays[0]), "runtime": "tf.saved_model.load"}
-        sidecar = os.path.join(temporary, SAVED_MODEL_FILE)
-        os.makedirs(os.path.dirname(sidecar), exist_ok=True)
-        _common.write_text_atomic(sidecar, json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return ExportResult(path=path, format="saved_model", max_abs_diff=differences,
-                        tolerance=tolerance, metadata=meta)
+        meta["parity"] = {"max_abs_diff": differences, "tolerance": job.tolerance,
+                          "batch_size": len(job.arrays[0]), "runtime": "tf.saved_model.load"}
+        write_text_atomic(os.path.join(temporary, SAVED_MODEL_FILE),
+                          json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return ExportResult(path=job.path, format="saved_model", max_abs_diff=differences,
+                        tolerance=job.tolerance, metadata=meta)

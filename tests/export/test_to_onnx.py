@@ -111,6 +111,8 @@ def test_domain_adaptation_model_exports_its_classifier(tmp_path):
     ({"tolerance": -1.0}, "`tolerance`"),
     ({"sample": np.zeros((2, 8, 8, 3), "float32")}, "`sample` input 'image'"),
     ({"metadata": {"oops": 1}}, "`metadata`"),
+    ({"include_preprocessing": True}, "`include_preprocessing=True` needs the stretch"),
+    ({"include_preprocessing": "yes"}, "`include_preprocessing` must be a bool"),
 ])
 def test_bad_arguments_are_refused_before_conversion(kwargs, message, tmp_path, monkeypatch):
     def no_conversion(*args, **kw):
@@ -119,3 +121,38 @@ def test_bad_arguments_are_refused_before_conversion(kwargs, message, tmp_path, 
     monkeypatch.setattr(onnx_module, "convert", no_conversion)
     with pytest.raises(InvalidArgumentError, match=message):
         to_onnx(models.convnet((16, 16, 3)), tmp_path / "m.onnx", **kwargs)
+
+
+def test_adversarial_training_model_exports_its_classifier(tmp_path):
+    from astrokeras.training import FGSM, AdversarialTrainingModel
+
+    classifier = models.convnet((16, 16, 3))
+    result = to_onnx(AdversarialTrainingModel(classifier, FGSM(0.01)), tmp_path / "adv.onnx")
+    assert result.metadata["model_name"] == classifier.name
+
+
+def test_included_stretch_makes_the_onnx_model_take_raw_images(tmp_path):
+    from astrokeras.data import ClipArcsinh
+    from astrokeras.export import OnnxPredictor, model_metadata
+    from tests.export.export_helpers import STRETCH
+
+    model = with_random_statistics(models.convnet((16, 16, 3)))
+    meta = model_metadata(model, preprocessing=STRETCH)
+    result = to_onnx(model, tmp_path / "raw.onnx", metadata=meta, include_preprocessing=True)
+    assert result.metadata["preprocessing_in_graph"] is True
+    assert read_metadata(result.path)["preprocessing"]["high"] == STRETCH["high"]
+    raw = np.random.default_rng(5).uniform(-10, 90, (6, 16, 16, 3)).astype("float32")
+    expected = model.predict(ClipArcsinh.from_config(STRETCH)(raw), verbose=0)
+    onnx_raw = _session(result.path).run(["probabilities"], {"image": raw})[0]
+    np.testing.assert_allclose(onnx_raw, expected, atol=1e-4)
+    predictor = OnnxPredictor(result.path)
+    assert predictor.preprocessing_in_graph
+    np.testing.assert_allclose(predictor.predict(raw), expected, atol=1e-4)
+    np.testing.assert_allclose(predictor.predict(raw, preprocess=True), expected, atol=1e-4)
+    with pytest.raises(InvalidArgumentError, match="stretches its inputs in its graph"):
+        predictor.predict(raw, preprocess=False)
+
+
+def test_an_export_without_included_stretch_says_so(tmp_path):
+    result = to_onnx(models.convnet((16, 16, 3)), tmp_path / "m.onnx")
+    assert result.metadata["preprocessing_in_graph"] is False

@@ -64,3 +64,20 @@ def test_parity_failure_keeps_the_previous_export(tmp_path, monkeypatch):
         to_saved_model(models.convnet((16, 16, 3), name="second"), path)
     assert read_metadata(path)["model_name"] == "first"
     assert sorted(os.listdir(tmp_path)) == ["sm"]
+
+
+def test_included_stretch_makes_the_signature_take_raw_images(tmp_path):
+    from astrokeras.data import ClipArcsinh
+    from astrokeras.export import model_metadata
+    from tests.export.export_helpers import STRETCH
+
+    model = models.convnet((16, 16, 3))
+    path = tmp_path / "raw"
+    to_saved_model(model, path, metadata=model_metadata(model, preprocessing=STRETCH),
+                   include_preprocessing=True)
+    assert read_metadata(path)["preprocessing_in_graph"] is True
+    raw = np.random.default_rng(6).uniform(-10, 90, (4, 16, 16, 3)).astype("float32")
+    got = tf.saved_model.load(str(path)).signatures["serving_default"](image=tf.constant(raw))
+    np.testing.assert_allclose(got["probabilities"].numpy(),
+                               model.predict(ClipArcsinh.from_config(STRETCH)(raw), verbose=0),
+                               atol=1e-4)
