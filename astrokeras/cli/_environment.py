@@ -1,8 +1,8 @@
 """The environment TensorFlow reads when it loads, set by the command line before it loads.
 
 TensorFlow reads its logging and device settings from environment variables once, when it is
-first imported, so the command line sets them in `main()`, before any command imports it.
-Every value the user set is kept as it is.
+first imported, so `astrokeras.cli.app` sets them before it imports the command modules (some
+of which import TensorFlow). Every value the user set is kept as it is.
 
 - `TF_CPP_MIN_LOG_LEVEL=1`: TensorFlow's C++ information lines (the CPU-instructions notice,
   input-pipeline defaults) are not printed; its warnings and errors still are.

@@ -1,9 +1,9 @@
 """The `astrokeras` typer application.
 
 Commands are added by the modules of this package (simulate, train, evaluate, attack, export,
-predict) as they land; this module only assembles them and handles `--version`. No module of
-the command line imports TensorFlow when it loads: `main()` first sets the environment
-TensorFlow reads when it is imported (`astrokeras.cli._environment`).
+predict) as they land; this module only assembles them and handles `--version`. Before it
+imports them it sets the environment TensorFlow reads when it is first imported
+(`astrokeras.cli._environment`), keeping any value the user set.
 """
 
 from typing import Annotated, Optional
@@ -12,12 +12,16 @@ import typer
 
 from astrokeras import __version__
 from astrokeras.cli._environment import quiet_tensorflow
-from astrokeras.cli.simulate import simulate_app
-from astrokeras.cli.attack import attack
-from astrokeras.cli.evaluate import evaluate
-from astrokeras.cli.export import export
-from astrokeras.cli.predict import predict
-from astrokeras.cli.train import train
+
+# Before the command modules: TensorFlow reads its environment when it is first imported.
+quiet_tensorflow()
+
+from astrokeras.cli.simulate import simulate_app  # noqa: E402
+from astrokeras.cli.attack import attack  # noqa: E402
+from astrokeras.cli.evaluate import evaluate  # noqa: E402
+from astrokeras.cli.export import export  # noqa: E402
+from astrokeras.cli.predict import predict  # noqa: E402
+from astrokeras.cli.train import train  # noqa: E402
 
 app = typer.Typer(
     name="astrokeras",
@@ -74,7 +78,6 @@ app.add_typer(simulate_app, name="simulate")
 
 def main():
     """Console entry point."""
-    quiet_tensorflow()
     app()
 
 

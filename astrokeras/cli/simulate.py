@@ -8,6 +8,8 @@
 The commands only parse options, show progress and call `astrokeras.data`.
 """
 
+import functools
+import inspect
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -56,6 +58,45 @@ def _names(text):
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
+# The options of every dataset command: (parameter, annotation, default); --out defaults to
+# data/KIND.
+_SHARED = (("n", N, 1000), ("out", OUT, None), ("seed", SEED, 0), ("workers", WORKERS, 0),
+           ("shard_index", SHARD_INDEX, 0), ("num_shards", NUM_SHARDS, 1),
+           ("shard_size", SHARD_SIZE, 256), ("softening", SOFTENING, None))
+
+
+def _dataset_command(kind):
+    """Registers `build(**options) -> Simulation` as the command `astrokeras simulate KIND`.
+
+    The command takes the options every dataset shares (`_SHARED`), then `build`'s own; it
+    builds the simulation, writes the dataset with a progress bar and reports, turning library
+    errors into one line and exit status 1.
+    """
+    def register(build):
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = [inspect.Parameter(name, keyword, annotation=annotation,
+                                        default=Path(f"data/{kind}") if name == "out" else
+                                        default)
+                      for name, annotation, default in _SHARED]
+        parameters += [p.replace(kind=keyword)
+                       for p in inspect.signature(build).parameters.values()]
+
+        @functools.wraps(build)
+        def command(**options):
+            shared = {name: options.pop(name) for name, _, _ in _SHARED}
+            try:
+                _run(build(**options), **shared)
+            except (AstroKerasError, FileNotFoundError) as error:
+                _fail(error)
+
+        command.__signature__ = inspect.Signature(parameters)
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        simulate_app.command(kind)(command)
+        return build
+
+    return register
+
+
 def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size, softening):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
@@ -92,16 +133,8 @@ def _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
                    f"{len(manifest['domains'])} domains{counts}; {seconds:.1f} s.")
 
 
-@simulate_app.command("morphology")
+@_dataset_command("morphology")
 def morphology(
-    n: N = 1000,
-    out: OUT = Path("data/morphology"),
-    seed: SEED = 0,
-    workers: WORKERS = 0,
-    shard_index: SHARD_INDEX = 0,
-    num_shards: NUM_SHARDS = 1,
-    shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 100).")] = 100,
     bands: Annotated[str, typer.Option("--bands", help="LSST bands, comma-separated.")] = "g,r,i",
     depths: Annotated[str, typer.Option("--depths", help="Domains: y10 and/or y1.")] = "y10,y1",
@@ -116,28 +149,14 @@ def morphology(
     """LSST-like spiral / elliptical / merger images, paired at the Y10 and Y1 depths."""
     from astrokeras.data import MorphologySimulation
 
-    try:
-        simulation = MorphologySimulation(
-            size=size, bands=_names(bands), depths=_names(depths),
-            class_fractions=_floats("class-fractions", class_fractions, 3),
-            magnitude_range=_floats("magnitude-range", magnitude_range, 2),
-            morphometry=morphometry)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
-             softening)
-    except (AstroKerasError, FileNotFoundError) as error:
-        _fail(error)
+    return MorphologySimulation(
+        size=size, bands=_names(bands), depths=_names(depths),
+        class_fractions=_floats("class-fractions", class_fractions, 3),
+        magnitude_range=_floats("magnitude-range", magnitude_range, 2), morphometry=morphometry)
 
 
-@simulate_app.command("deepmerge")
+@_dataset_command("deepmerge")
 def deepmerge(
-    n: N = 1000,
-    out: OUT = Path("data/deepmerge"),
-    seed: SEED = 0,
-    workers: WORKERS = 0,
-    shard_index: SHARD_INDEX = 0,
-    num_shards: NUM_SHARDS = 1,
-    shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Image side in pixels (paper: 75).")] = 75,
     class_fractions: Annotated[str, typer.Option(
         "--class-fractions", help="Relative non-merger,merger numbers.")] = "1,1",
@@ -149,26 +168,13 @@ def deepmerge(
     """HST-like merger / non-merger images: PSF only ("psf") and PSF + sky noise ("noisy")."""
     from astrokeras.data import DeepMergeSimulation
 
-    try:
-        simulation = DeepMergeSimulation(
-            size=size, class_fractions=_floats("class-fractions", class_fractions, 2),
-            magnitude_range=_floats("magnitude-range", magnitude_range, 2), exposure=exposure)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
-             softening)
-    except (AstroKerasError, FileNotFoundError) as error:
-        _fail(error)
+    return DeepMergeSimulation(
+        size=size, class_fractions=_floats("class-fractions", class_fractions, 2),
+        magnitude_range=_floats("magnitude-range", magnitude_range, 2), exposure=exposure)
 
 
-@simulate_app.command("photoz")
+@_dataset_command("photoz")
 def photoz(
-    n: N = 1000,
-    out: OUT = Path("data/photoz"),
-    seed: SEED = 0,
-    workers: WORKERS = 0,
-    shard_index: SHARD_INDEX = 0,
-    num_shards: NUM_SHARDS = 1,
-    shard_size: SHARD_SIZE = 256,
-    softening: SOFTENING = None,
     size: Annotated[int, typer.Option("--size", help="Cutout side in pixels (paper: 64).")] = 64,
     depth: Annotated[str, typer.Option("--depth", help="LSST depth: y10 or y1.")] = "y10",
     z_range: Annotated[str, typer.Option("--z-range", help="Redshift range min,max.")] = "0,1",
@@ -178,14 +184,8 @@ def photoz(
     """Five-band LSST cutouts with z_spec and E(B-V), labelled by redshift bin."""
     from astrokeras.data import PhotoZSimulation
 
-    try:
-        simulation = PhotoZSimulation(size=size, depth=depth,
-                                      z_range=_floats("z-range", z_range, 2),
-                                      num_bins=num_bins, ebv_max=ebv_max)
-        _run(simulation, n, out, seed, workers, shard_index, num_shards, shard_size,
-             softening)
-    except (AstroKerasError, FileNotFoundError) as error:
-        _fail(error)
+    return PhotoZSimulation(size=size, depth=depth, z_range=_floats("z-range", z_range, 2),
+                            num_bins=num_bins, ebv_max=ebv_max)
 
 
 def _rgb(images, bands):
@@ -267,12 +267,10 @@ def show_dataset(directory, out=None, per_class=4):
 
 
 def _save(fig, out):
-    import os
+    from astrokeras.files import atomic_path
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, out)
+    with atomic_path(out) as temporary:
+        fig.savefig(temporary, dpi=120)
 
 
 def _gm20(directory, manifest, out):

@@ -89,3 +89,14 @@ def test_softening_defaults_per_kind_is_stored_and_is_checked_before_simulating(
     assert result.exit_code == 1
     assert "softening" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "bad").exists()  # refused before any work
+
+
+def test_every_dataset_command_takes_the_shared_options_and_its_own():
+    own = {"morphology": "--morphometry", "deepmerge": "--exposure", "photoz": "--num-bins"}
+    for kind, option in own.items():
+        result = runner.invoke(app, ["simulate", kind, "--help"], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        for shared in ("--n ", "--out", "--seed", "--workers", "--shard-index", "--num-shards",
+                       "--shard-size", "--softening", option):
+            assert shared in result.output, (kind, shared)
+        assert f"data/{kind}" in result.output  # --out's default names the kind
