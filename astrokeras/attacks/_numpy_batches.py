@@ -15,6 +15,7 @@ from astrokeras.attacks import _inputs, checks
 from astrokeras.attacks.projected_gradient import projected_gradient, random_start
 from astrokeras.errors import InvalidArgumentError, check_positive_int
 
+
 def _compiled(model, loss_fn, loss_key, inputs):
     image_key = inputs.key if inputs.is_dict else None
     feed = _inputs.feeder(image_key)

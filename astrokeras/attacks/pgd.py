@@ -31,7 +31,8 @@ def pgd(model, x, y=None, *, eps, step, steps, norm="inf", random_start=True, ta
         targeted: lower the loss towards `y` instead of raising it.
         clip: `(low, high)` valid pixel range, scalars or per-band arrays; `None` for no clip.
         loss: optional `loss(y_true_one_hot, y_pred)` returning per-sample (or summed) losses.
-        seed: seed of the random start.
+        seed: seed of the random start (drawn with `keras.random` for the whole batch, as
+            `astrokeras.training.PGD(seed=seed)` draws it on its first batch).
         batch_size: images per compiled call; `None` attacks the whole batch in one call.
 
     Returns:

@@ -62,8 +62,15 @@ def project_to_ball(delta, eps, norm):
 
 
 def clip_to_range(images, low, high):
-    """Images clipped to `[low, high]` (scalars or arrays broadcasting to one image); `low` and
-    `high` `None` leave them as they are."""
+    """Images clipped to the valid pixel range.
+
+    Args:
+        images: `(batch, h, w, bands)`.
+        low, high: scalars or arrays broadcasting to one image; `None` for no clipping.
+
+    Returns:
+        The clipped images (`images` itself when `low` is `None`).
+    """
     if low is None:
         return images
     return ops.clip(images, low, high)
@@ -72,9 +79,9 @@ def clip_to_range(images, low, high):
 def random_start(x0, eps, norm, low=None, high=None, seed=None):
     """A uniform draw from the eps-ball around each image, clipped to the pixel range.
 
-    L-inf: each pixel moves by `eps * (2u - 1)`, `u` uniform in [0, 1). L2: a uniform point of the
-    ball (a normal draw's direction, a radius `eps * r^(1/d)` with `r` uniform in [0, 1] and
-    `d` the number of values in an image).
+    L-inf: each pixel moves by `eps * (2u - 1)`, `u` uniform in [0, 1). L2: a uniform point of
+    the ball (a normal draw's direction, a radius `eps * r^(1/d)` with `r` uniform in [0, 1]
+    and `d` the number of values in an image).
 
     Args:
         x0: clean images, `(batch, h, w, bands)`.
@@ -89,6 +96,7 @@ def random_start(x0, eps, norm, low=None, high=None, seed=None):
     shape = ops.shape(x0)
     if norm == "inf":
         radius = _per_image(eps)
+        # the arithmetic of keras.random.uniform(shape, -eps, eps), with one eps per image
         noise = keras.random.uniform(shape, seed=seed) * (2.0 * radius) - radius
     else:
         flat = _flat(keras.random.normal(shape, seed=seed))
