@@ -27,6 +27,17 @@ def test_a_command_that_runs_tensorflow_prints_no_info_lines_and_no_cuinit_error
         assert line not in result.stderr
 
 
+def test_loading_the_command_line_does_not_import_tensorflow():
+    # `--version` and `--help` stay fast, and the simulation's spawned worker processes (which
+    # import the main module, here the command line) start without TensorFlow and its banner.
+    code = ("import sys, astrokeras.cli.app; "
+            "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=240, env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_values_the_user_set_are_kept(monkeypatch):
     monkeypatch.setattr(_environment, "gpu_possible", lambda: False)
     environment = {"TF_CPP_MIN_LOG_LEVEL": "0", "TF_ENABLED_DEVICE_TYPES": "CPU,GPU"}
