@@ -212,8 +212,7 @@ def pick_labeled(directory, per_class, split="train", seed=0, classes=None,
     4
     """
     per_class = check_positive_int("per_class", per_class)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidArgumentError("`seed` must be a non-negative integer.", seed, ">= 0")
+    seed = check_positive_int("seed", seed, minimum=0)
     manifest = shards_lib.load_manifest(directory)
     names = manifest["classes"]
     classes = range(len(names)) if classes is None else classes
@@ -264,10 +263,8 @@ def _finish(dataset, batch_size, shuffle, buffer, seed, repeat, transform):
 
 def _check_common(batch_size, seed):
     batch_size = check_positive_int("batch_size", batch_size)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                             or seed < 0):
-        raise InvalidArgumentError("`seed` must be a non-negative integer or None.", seed,
-                                   ">= 0 or None")
+    if seed is not None:
+        check_positive_int("seed", seed, minimum=0)
     return batch_size
 
 
@@ -319,14 +316,11 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
     domain = manifest["domains"][0] if domain is None else domain
     _check_domain("domain", domain, manifest)
     seed = manifest["seed"] if seed is None else int(seed)
-    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(
-            shuffle_seed, (int, np.integer)) or shuffle_seed < 0):
-        raise InvalidArgumentError("`shuffle_seed` must be a non-negative integer or None.",
-                                   shuffle_seed, ">= 0 or None")
+    shuffle_seed = seed if shuffle_seed is None else \
+        check_positive_int("shuffle_seed", shuffle_seed, minimum=0)
     training = split == "train"
     return _domain_dataset(
-        directory, manifest, domain, split, seed, seed if shuffle_seed is None else
-        int(shuffle_seed), fractions, batch_size,
+        directory, manifest, domain, split, seed, shuffle_seed, fractions, batch_size,
         shuffle=training if shuffle is None else bool(shuffle),
         augment_images=training if augment_images is None else bool(augment_images),
         preprocess=preprocess, repeat=repeat, verify=verify, shuffle_buffer=shuffle_buffer,
@@ -348,10 +342,7 @@ def _check_repeats(class_repeats, manifest):
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
                 not 0 <= index < len(classes):
             raise InvalidArgumentError("`class_repeats` has an unknown class.", key, classes)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InvalidArgumentError("`class_repeats` values must be integers >= 1.", value,
-                                       ">= 1")
-        repeats[int(index)] = int(value)
+        repeats[int(index)] = check_positive_int(f"class_repeats[{key!r}]", value)
     return repeats
 
 

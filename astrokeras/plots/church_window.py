@@ -5,7 +5,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.models.split import LATENT_LAYER, split_at_latent, unwrap_classifier
 from astrokeras.plots import _figure
 
@@ -52,9 +52,7 @@ def church_window_grid(model, base, horizontal, vertical, resolution=51, margin=
     >>> grid["classes"].shape, grid["points"]["base"]
     ((5, 5), (0.0, 0.0))
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
-            or resolution < 2:
-        raise InvalidArgumentError("`resolution` must be an integer >= 2.", resolution, ">= 2")
+    resolution = check_positive_int("resolution", resolution, minimum=2)
     if not isinstance(margin, (int, float, np.floating)) or not np.isfinite(margin) \
             or margin <= 0:
         raise InvalidArgumentError("`margin` must be a positive number.", margin, "> 0")

@@ -4,7 +4,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from scipy.spatial import distance
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.plots import _figure
 
 _COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:purple")
@@ -59,10 +59,7 @@ def plot_latent_distances(distances, bins=30, title=None, xlabel="latent-space d
             raise InvalidArgumentError("`bins` edges must increase.", edges.tolist(),
                                        "at least two increasing edges")
     else:
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-            raise InvalidArgumentError("`bins` must be a positive integer or an array of "
-                                       "edges.", bins, ">= 1 or increasing edges")
-        edges = np.histogram_bin_edges(joined, bins=int(bins))
+        edges = np.histogram_bin_edges(joined, bins=check_positive_int("bins", bins))
     figure, ax = _figure.new_figure((6.5, 4.5))
     counts = {}
     handles = []

@@ -4,7 +4,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from sklearn.manifold import Isomap
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.plots import _figure
 
 #: Marker fill of the domains in order: the first filled, the second empty, then crosses.
@@ -46,11 +46,7 @@ def isomap_embedding(latents, n_components=2, n_neighbors=10):
     if len(joined) < n_components + 2:
         raise InvalidArgumentError("Too few latent vectors for an Isomap.", len(joined),
                                    f">= {n_components + 2}")
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) \
-            or n_neighbors < 1:
-        raise InvalidArgumentError("`n_neighbors` must be a positive integer.", n_neighbors,
-                                   ">= 1")
-    neighbours = int(min(n_neighbors, len(joined) - 1))
+    neighbours = min(check_positive_int("n_neighbors", n_neighbors), len(joined) - 1)
     embedded = Isomap(n_neighbors=neighbours, n_components=n_components).fit_transform(joined)
     out, start = {}, 0
     for name, array in arrays.items():

@@ -121,7 +121,8 @@ def test_from_arrays_in_memory(tiny_sim):
                                           ({"fractions": (0.5, 0.5, 0.5)}, "fractions"),
                                           ({"galaxy_ids": [0, 99]}, "galaxy_ids"),
                                           ({"galaxy_ids": []}, "galaxy_ids"),
-                                          ({"shuffle_seed": -1}, "shuffle_seed")])
+                                          ({"shuffle_seed": -1}, "shuffle_seed"),
+                                          ({"seed": True}, "seed")])
 def test_bad_arguments_name_themselves(tiny_dataset, kwargs, name):
     path, _ = tiny_dataset
     with pytest.raises(InvalidArgumentError, match=f"`{name}`"):
@@ -139,6 +140,8 @@ def test_class_repeats_oversample_a_class_with_different_augmentations(tiny_data
     assert len({m.tobytes() for m in mergers}) > 4  # the copies are transformed differently
     with pytest.raises(InvalidArgumentError, match="`class_repeats`"):
         load(path, class_repeats={"irregular": 2})
+    with pytest.raises(InvalidArgumentError, match="`class_repeats\\['merger'\\]` must be at"):
+        load(path, class_repeats={"merger": 0})
 
 
 def test_augmentation_changes_between_epochs_but_is_reproducible(tiny_dataset):

@@ -42,3 +42,5 @@ def test_bad_arguments_are_refused():
         plot_isomap(latents, labels, highlight=99)
     with pytest.raises(InvalidArgumentError, match="one class per"):
         plot_isomap(latents, labels[:3])
+    with pytest.raises(InvalidArgumentError, match="`n_neighbors` must be at least 1"):
+        plot_isomap(latents, labels, n_neighbors=0)
