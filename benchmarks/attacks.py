@@ -48,7 +48,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from astrokeras import load_model  # noqa: E402
-from astrokeras.attacks import fgsm, one_pixel, pgd  # noqa: E402
+from astrokeras.attacks import clear_compiled, fgsm, one_pixel, pgd  # noqa: E402
 
 
 def galaxies(n, size, rng):
@@ -348,21 +348,21 @@ def pgd_l2_trace(model, x, y, steps, eps=1.0, step=0.2):
 def graph_optimizer_off(model):
     """TensorFlow's graph optimiser (Grappler) off for the `with` block, restored afterwards.
 
-    Yields the options in force and a copy of `model` (same weights): astrokeras compiles its
-    attack functions once per model, so the copy's are traced afresh under this setting (the
-    option also applies to a function traced before; checked on a small model, but a fresh
-    trace does not rely on that).
+    astrokeras' compiled attack functions of `model` are dropped on entry and on exit
+    (`clear_compiled`), so they are traced afresh under each setting (the option also applies
+    to a function traced before; checked on a small model, but a fresh trace does not rely on
+    that).
     """
     import tensorflow as tf
 
     before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    clear_compiled(model)
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     try:
-        yield tf.config.optimizer.get_experimental_options(), copy
+        yield tf.config.optimizer.get_experimental_options()
     finally:
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+        clear_compiled(model)
 
 
 def pgd_parity(model, x, y, warm, args):
@@ -395,21 +395,19 @@ def pgd_parity(model, x, y, warm, args):
         art_tuned_t, art_tuned = timed(lambda: art_run(n), repeat=args.repeat)
         art_default_t, art_default = timed(lambda: art_run(32), repeat=args.repeat)
 
-        def ours_run(attacked, data, labels, loss, s=setting):
-            return pgd(attacked, data, labels, steps=args.pgd_steps, random_start=False,
+        def ours_run(data, labels, loss, s=setting):
+            return pgd(model, data, labels, steps=args.pgd_steps, random_start=False,
                        clip=(0.0, 1.0), loss=loss, **s)
 
         results = {}
         for optimizer in ("on", "off"):
-            guard = (graph_optimizer_off(model) if optimizer == "off"
-                     else contextlib.nullcontext((None, model)))
-            with guard as (options, attacked):
+            guard = graph_optimizer_off(model) if optimizer == "off" else contextlib.nullcontext()
+            with guard as options:
                 if options is not None:
                     assert options["disable_meta_optimizer"], options
                 for loss_name, loss in (("default", None), ("ART's", mean_loss)):
-                    ours_run(attacked, warm[0], warm[1], loss)  # traces under this setting
-                    t, images = timed(lambda: ours_run(attacked, x, y, loss),
-                                      repeat=args.repeat)
+                    ours_run(warm[0], warm[1], loss)  # traces under this setting
+                    t, images = timed(lambda: ours_run(x, y, loss), repeat=args.repeat)
                     results[optimizer, loss_name] = (t, images)
         assert not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
         for (optimizer, loss_name), (t, images) in results.items():

@@ -49,7 +49,6 @@ version and is not in its results; the neighbour figures of the seed-1 models co
 import argparse
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,20 +60,25 @@ from keras import ops  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-from astrokeras import losses  # noqa: E402
+from astrokeras import load_model, losses  # noqa: E402
 from astrokeras.evaluation import load_paired  # noqa: E402
 from astrokeras.models.split import latent_output  # noqa: E402
 from astrokeras.experiments import (ARCHITECTURES, METHODS, MODEL_FILE,  # noqa: E402
                                     clear_run, run_recipe, transfer_method)
+from astrokeras.files import write_text_atomic  # noqa: E402
 from astrokeras.training.methods import UniversalDA  # noqa: E402
-from astrokeras.training.methods.universal_da import (_normalize,  # noqa: E402
-                                                      entropy_separation_loss)
+from astrokeras.training.methods.universal_da import entropy_separation_loss  # noqa: E402
 from reproduce import open_set_scores  # noqa: E402  (benchmarks/, the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "runs/reproduce/data/morphology_n3000_s64"
 RECIPE = ROOT / "runs/reproduce/universal/seed0/universal/run.json"
 OUT = ROOT / "runs/universal_da_ablation"
+
+
+def unit_rows(x):
+    """Each row of `x` scaled to unit L2 length (a zero row stays zero)."""
+    return x / ops.maximum(ops.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 @keras.saving.register_keras_serializable(package="universal_da_ablation")
@@ -106,8 +110,7 @@ class CosineLogits(keras.layers.Layer):
         return self.kernel / ops.maximum(ops.norm(self.kernel, axis=0, keepdims=True), 1e-12)
 
     def call(self, x):
-        x = x / ops.maximum(ops.norm(x, axis=-1, keepdims=True), 1e-12)
-        return ops.matmul(x, self.unit_kernel()) / self.temperature
+        return ops.matmul(unit_rows(x), self.unit_kernel()) / self.temperature
 
     def get_config(self):
         config = super().get_config()
@@ -150,7 +153,7 @@ class DanceNC(AblationUniversalDA):
 
     def call(self, source_latent, target_latent, target_probabilities=None,
              source_labels=None, training=None):
-        t = _normalize(ops.cast(target_latent, "float32"))
+        t = unit_rows(ops.cast(target_latent, "float32"))
         T = self.temperature
         logits = ops.matmul(t, self.head.unit_kernel()) / self.head.temperature
         bank = ops.matmul(t, ops.transpose(self.bank)) / T
@@ -233,8 +236,8 @@ def evaluate(directory, data, name, unknown_class=2):
         A dict of figures, rounded to 3 decimals.
     """
     paired = load_paired(str(data), ["y10", "y1"], split="test")
-    model = keras.models.load_model(Path(directory) / MODEL_FILE, compile=False,
-                                    custom_objects=LEGACY)
+    with keras.saving.custom_object_scope(LEGACY):
+        model = load_model(Path(directory) / MODEL_FILE)
     scores = open_set_scores(model, paired, unknown_class)
     figures, labels, unk = scores["figures"], scores["labels"], scores["unknown"]
     probabilities, entropy, z10, z1 = (scores[k] for k in ("probabilities", "entropy", "z10",
@@ -263,12 +266,8 @@ def evaluate(directory, data, name, unknown_class=2):
 def append_jsonl(path, row):
     """Appends `row` as one JSON line to `path`, rewriting the file atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = (path.read_text() if path.exists() else "") + json.dumps(row) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    os.replace(temporary, path)
+    write_text_atomic(path, text)
 
 
 def main():
