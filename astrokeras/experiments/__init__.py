@@ -4,6 +4,7 @@ registries that map the names in recipes and on the command line to code."""
 from astrokeras.experiments.registry import (ARCHITECTURES, ATTACKS, DATA_KINDS, METHODS,
                                              REQUIRED, Entry, Registry)
 from astrokeras.experiments.attacks import AttackOutcome, attack_options  # registers ATTACKS
+from astrokeras.experiments.attack import run_attack
 from astrokeras.experiments.methods import (MethodContext, TrainingSetup, find_method,
                                             plain_training, transfer_method)
 from astrokeras.experiments.recipe import (OPTIMIZERS, SCHEDULES, SCHEMA, entry_options,
@@ -15,7 +16,7 @@ from astrokeras.experiments.train import train_recipe
 from astrokeras.experiments.default import default_recipes, run_default
 
 __all__ = ["ARCHITECTURES", "ATTACKS", "DATA_KINDS", "METHODS", "REQUIRED", "Entry", "Registry",
-           "AttackOutcome", "attack_options",
+           "AttackOutcome", "attack_options", "run_attack",
            "MethodContext", "TrainingSetup", "find_method", "plain_training", "transfer_method",
            "OPTIMIZERS", "SCHEDULES", "SCHEMA", "entry_options", "load_recipe",
            "section_schema", "validate_recipe",

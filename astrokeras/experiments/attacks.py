@@ -7,10 +7,20 @@ Every factory in `ATTACKS` is called the same way by the attack and evaluation w
 
 where `x` is an image batch or a dict of inputs (a photo-z network's `{"image", "ebv"}`), `y`
 the true classes (or None: the model's own predictions), `target` the target class of each
-image for a targeted attack (or None), `callback(completed, total, description)` a progress
-hook, and `options` the entry's schema options (checked and completed by `attack_options`).
-An attack usable in adversarial training also carries `metadata["training_spec"]`, a callable
-`(options, clip, seed) -> spec` returning the in-graph `astrokeras.training.FGSM` / `PGD`.
+image for a targeted attack (or None), `callback(description, completed, total)` a progress
+hook (the argument order of `evaluate_robustness`'s `progress`), and `options` the entry's
+schema options, checked and completed by `attack_options`. Metadata read by the workflows:
+
+- `training_spec` (callable `(options, clip, seed) -> spec`): the in-graph
+  `astrokeras.training.FGSM` / `PGD` that adversarial training runs; only attacks that have it
+  can be trained against.
+- `complete` (callable `options -> options`): defaults that depend on other options (PGD's
+  step, eps / 4).
+- `check` (callable `options -> None or (message, keys)`): a check across options (PGD's
+  step <= eps); the message is completed with the flags of `keys`.
+- `photoz` (bool): the attack applies to photo-z networks in `run_evaluation` (Campagne 2021
+  attacks them with FGSM and PGD).
+- `label` (callable `options -> str`): how reports name the attacked data ("FGSM eps=0.01").
 
 Adding an attack is one module defining such a factory plus one `ATTACKS.register` call.
 
@@ -20,7 +30,7 @@ Example:
 >>> ATTACKS.names()
 ('fgsm', 'pgd', 'one-pixel')
 >>> attack_options("pgd", {"eps": 0.02})[1]
-{'eps': 0.02, 'norm': 'inf', 'clip': None, 'step': None, 'steps': 10, 'random_start': True}
+{'eps': 0.02, 'norm': 'inf', 'clip': None, 'step': 0.005, 'steps': 10, 'random_start': True}
 """
 
 import dataclasses
@@ -101,7 +111,8 @@ def attack_options(name, given, flags=None, chosen_by=None):
 
     Args:
         name: a name in `ATTACKS`.
-        given: `{option: value}` chosen by the user (None values count as not given).
+        given: `{option: value}` chosen by the user (None values count as not given; text
+            values of options that are not text, as typed on a command line, are converted).
         flags: optional `{option: "--flag"}` naming the command-line option of each key, so
             messages name what the user typed.
         chosen_by: the command-line option that chose the attack (e.g. "--method"), for
@@ -136,6 +147,8 @@ def attack_options(name, given, flags=None, chosen_by=None):
             options[key] = entry.defaults.get(key)
             continue
         value = given[key]
+        if isinstance(value, str) and str not in types:
+            value = _from_text(value, types)
         if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
             expected = " or ".join(t.__name__ for t in types)
             raise InvalidArgumentError(f"`{key}`{given_by} must be of type {expected}.", value,
@@ -147,7 +160,27 @@ def attack_options(name, given, flags=None, chosen_by=None):
             expected = str(check) if isinstance(check, Bound) else "a valid value"
             raise InvalidArgumentError(f"`{key}` must be {expected}{given_by}.", value, expected)
         options[key] = value
+    complete, check = entry.metadata.get("complete"), entry.metadata.get("check")
+    options = complete(options) if complete else options
+    problem = check(options) if check else None
+    if problem:
+        names = ", ".join(flags[k] for k in problem[1] if k in flags)
+        raise InvalidArgumentError(problem[0] + (f" ({names})." if names else "."),
+                                   {k: options[k] for k in problem[1]})
     return entry, options
+
+
+def _from_text(text, types):
+    """`text` (a value typed on the command line) as the first of `types` that reads it."""
+    for kind in types:
+        if kind is bool and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    return text
 
 
 def _norm(norm):
@@ -166,11 +199,11 @@ def _gradient_attack(function, model, x, y, target, batch_size, callback, **kwar
     """Runs `attacks.fgsm` or `attacks.pgd` against `target` (targeted) or `y`."""
     count = _count(x)
     if callback is not None:
-        callback(0, count, "images")
+        callback("images", 0, count)
     got = function(model, x, y if target is None else target, targeted=target is not None,
                    batch_size=batch_size, **kwargs)
     if callback is not None:
-        callback(count, count, "images")
+        callback("images", count, count)
     return AttackOutcome(adversarial=_image(got))
 
 
@@ -190,7 +223,7 @@ def pgd(model, x, y=None, *, target=None, batch_size=None, seed=0, callback=None
 
     return _gradient_attack(attacks.pgd, model, x, y, target, batch_size, callback, eps=eps,
                             norm=_norm(norm), clip=None if clip is None else tuple(clip),
-                            step=eps / 4 if step is None else step, steps=steps,
+                            step=_step({"eps": eps, "step": step}), steps=steps,
                             random_start=random_start, seed=seed)
 
 
@@ -203,7 +236,8 @@ def one_pixel(model, x, y=None, *, target=None, batch_size=None, seed=0, callbac
     report = None
     if callback is not None:
         def report(generation, succeeded):
-            callback(generation + 1, max_iter + 1, f"{succeeded}/{count} succeeded")
+            callback(f"generation {generation}/{max_iter}, {succeeded}/{count} succeeded",
+                     generation + 1, max_iter + 1)
     result = attacks.one_pixel(model, x, y, target=target, pixels=pixels, popsize=popsize,
                                max_iter=max_iter, seed=seed, batch_size=batch_size,
                                callback=report, strategy=strategy, init=init)
@@ -215,7 +249,18 @@ def one_pixel(model, x, y=None, *, target=None, batch_size=None, seed=0, callbac
 
 
 def _step(options):
+    """PGD's step: eps / 4 unless given."""
     return options["eps"] / 4 if options.get("step") is None else options["step"]
+
+
+def _pgd_complete(options):
+    return dict(options, step=_step(options))
+
+
+def _pgd_check(options):
+    if options["step"] > options["eps"]:
+        return "`step` must not exceed `eps`", ("step", "eps")
+    return None
 
 
 def fgsm_training_spec(options, clip, seed):
@@ -245,6 +290,7 @@ ATTACKS.register("fgsm", fgsm, schema=GRADIENT_SCHEMA,
                  training_spec=fgsm_training_spec, photoz=True, label=_label("FGSM"))
 ATTACKS.register("pgd", pgd, schema=PGD_SCHEMA,
                  description="projected gradient descent (Madry et al. 2018)",
-                 training_spec=pgd_training_spec, photoz=True, label=_label("PGD"))
+                 training_spec=pgd_training_spec, photoz=True, label=_label("PGD"),
+                 complete=_pgd_complete, check=_pgd_check)
 ATTACKS.register("one-pixel", one_pixel, schema=ONE_PIXEL_SCHEMA,
                  description="one-pixel differential evolution (Su et al. 2019)")

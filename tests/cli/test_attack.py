@@ -111,7 +111,7 @@ def test_photoz_model_attacks_the_image_and_keeps_ebv(tmp_path):
         (["--method", "pgd"], "--eps is required"),
         (["--method", "fgsm", "--eps", "-1"], "`eps` must be >= 0"),
         (["--method", "pgd", "--eps", "0.1", "--step", "0.5"], "`step` must not exceed"),
-        (["--method", "fgsm", "--eps", "0.1", "--norm", "1"], "Unknown --norm"),
+        (["--method", "fgsm", "--eps", "0.1", "--norm", "1"], "Unknown `norm` (--norm)"),
         (["--method", "one-pixel", "--popsize", "2"], "popsize"),
         (["--method", "one-pixel", "--strategy", "best2"], "Unknown `strategy`"),
         (["--method", "one-pixel", "--init", "gaussian"], "Unknown `init`"),
