@@ -65,5 +65,16 @@ def test_default_experiment_prints_table_2_and_reuses_finished_runs(tmp_path):
     for name in ("regular", "mmd"):
         for domain in ("y10", "y1"):
             assert 0.0 <= metrics["metrics"][name][domain]["accuracy"] <= 1.0
+    assert [metrics["runs"][name]["reused"] for name in ("regular", "mmd")] == [False, False]
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "reusing the finished run" in again.output
+    metrics = json.loads((tmp_path / "runs" / "metrics.json").read_text())
+    assert [metrics["runs"][name]["reused"] for name in ("regular", "mmd")] == [True, True]
+
+
+def test_epochs_must_be_positive(tmp_path):
+    recipe = tmp_path / "recipe.toml"
+    _write_recipe(recipe, tmp_path / "data", tmp_path / "run")
+    result = runner.invoke(app, ["train", str(recipe), "--epochs", "0"])
+    assert result.exit_code != 0 and "--epochs" in result.output
+    assert not (tmp_path / "data").exists()
