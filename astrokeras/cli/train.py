@@ -72,7 +72,7 @@ def _table(report):
     table.add_column("training")
     for domain in report["domains"]:
         for metric in TABLE_METRICS:
-            name = "F1" if metric == "f1" else metric
+            name = {"f1": "F1"}.get(metric, metric)
             table.add_column(f"{domain.upper()} {name}", justify="right")
     for name, by_domain in report["metrics"].items():
         table.add_row(name, *(f"{by_domain[d][m]:.3f}" for d in report["domains"]
