@@ -5,6 +5,7 @@ from astrokeras.experiments.registry import (ARCHITECTURES, ATTACKS, DATA_KINDS,
                                              REQUIRED, Entry, Registry)
 from astrokeras.experiments.attacks import AttackOutcome, attack_options  # registers ATTACKS
 from astrokeras.experiments.attack import run_attack
+from astrokeras.experiments.evaluate import run_evaluation
 from astrokeras.experiments.methods import (MethodContext, TrainingSetup, find_method,
                                             plain_training, transfer_method)
 from astrokeras.experiments.recipe import (OPTIMIZERS, SCHEDULES, SCHEMA, entry_options,
@@ -16,7 +17,7 @@ from astrokeras.experiments.train import train_recipe
 from astrokeras.experiments.default import default_recipes, run_default
 
 __all__ = ["ARCHITECTURES", "ATTACKS", "DATA_KINDS", "METHODS", "REQUIRED", "Entry", "Registry",
-           "AttackOutcome", "attack_options", "run_attack",
+           "AttackOutcome", "attack_options", "run_attack", "run_evaluation",
            "MethodContext", "TrainingSetup", "find_method", "plain_training", "transfer_method",
            "OPTIMIZERS", "SCHEDULES", "SCHEMA", "entry_options", "load_recipe",
            "section_schema", "validate_recipe",

@@ -237,3 +237,25 @@ def test_photoz_dataset_directory_gives_ebv_and_redshift_bins(tmp_path):
         summary = json.loads((out / "summary.json").read_text())
         assert summary["loss_after"] > summary["loss_before"]
         assert summary["parameters"]["z_max"] == 1.0
+
+
+def test_options_of_another_attack_are_refused_naming_the_flag(classifier, tmp_path):
+    model, data, _, _ = classifier
+    result = run(model, data, "--method", "fgsm", "--eps", "0.1", "--popsize", "8",
+                 "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert "--popsize does not apply to --method fgsm" in result.output
+    bad = run(model, data, "--method", "pgd", "--eps", "0.1", "--option", "steps",
+              "--out", tmp_path / "o")
+    assert bad.exit_code == 1 and "--option must be KEY=VALUE" in bad.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_option_sets_any_attack_option_by_name(classifier, tmp_path):
+    model, data, x, _ = classifier
+    result = run(model, data, "--method", "pgd", "--eps", "0.2", "--option", "steps=2",
+                 "--option", "random_start=false", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["parameters"]["steps"] == 2
+    assert summary["parameters"]["random_start"] is False

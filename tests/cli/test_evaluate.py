@@ -263,3 +263,17 @@ def test_photoz_and_classifier_datasets_are_not_mixed_up(photoz_dataset, saved, 
     write_dataset(MorphologySimulation(size=16), 3, tmp_path / "morph", seed=0)
     result = _run(folder / "pz.keras", "--data", tmp_path / "morph", "--out", tmp_path / "o")
     assert result.exit_code == 1 and "needs a photo-z dataset" in result.output
+
+
+def test_attack_choices_and_options_come_from_the_registry(saved, tmp_path):
+    folder = saved[0]
+    common = [folder / "regular.keras", "--data", folder / "pairs.npz", "--out", tmp_path / "o"]
+    assert _run(*common, "--attack", "cw").exit_code == 2
+    alone = _run(*common, "--eps", "0.1")
+    assert alone.exit_code == 1 and "--eps applies only with an attack" in alone.output
+    wrong = _run(*common, "--attack", "fgsm", "--eps", "0.1", "--popsize", "8")
+    assert wrong.exit_code == 1
+    assert "--popsize does not apply to --attack fgsm" in wrong.output
+    help_text = runner.invoke(app, ["evaluate", "--help"]).output
+    assert all(name in help_text for name in ("fgsm", "pgd", "one-pixel"))
+    assert not (tmp_path / "o").exists()

@@ -94,3 +94,11 @@ def test_bad_arguments_are_refused_before_any_work(files, arguments, message):
         run_attack(folder / "model.keras", folder / "data.npz", folder / "out", **arguments)
     assert message in str(error.value)
     assert not (folder / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["astrokeras.experiments.attacks",
+                                  "astrokeras.experiments.attack"])
+def test_docstring_examples_run(name):
+    from conftest import assert_docstring_examples_pass
+
+    assert_docstring_examples_pass(name)
