@@ -106,11 +106,17 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
             base domain first, all of one shape `(n_galaxies, height, width, bands)`.
         labels: true classes `(n_galaxies,)`.
         class_names: optional names of the classes.
-        attack: `None`, `"one-pixel"` or `"fgsm"`.
+        attack: `None`, `"one-pixel"`, `"fgsm"`, or any attack as a callable
+            `attack(model, x, y, batch_size=...)` with a `name` attribute, returning
+            `(adversarial, success, summary, result)`: the adversarial images, whether each
+            flipped the decision, a summary dict (`images`, `succeeded`, `success_rate`,
+            `mean_generations`, `median_generations`) and the attack's own result object or
+            None (the form the experiments' attack registry hands over).
         n: number of correctly classified base images attacked per model (the paper: 150).
         attack_options: keyword arguments of `astrokeras.attacks.one_pixel` (e.g. `popsize`,
             `max_iter`, `pixels`, `seed`, `bounds`, `callback`) or of `astrokeras.attacks.fgsm`
-            (`eps`, required, `norm`, `clip`).
+            (`eps`, required, `norm`, `clip`); none for a callable `attack` (it holds its
+            own).
         layer: name of the latent layer.
         batch_size: images per model call.
         bins: number of shared histogram bins of the Jensen-Shannon distances.
@@ -141,8 +147,6 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     num_classes = _num_classes(models)
     labels = _checks.class_labels("labels", labels, count, num_classes)
     batch_size = check_positive_int("batch_size", batch_size)
-    if attack is not None and attack not in ATTACKS:
-        raise InvalidArgumentError("Unknown `attack`.", attack, f"None or one of {ATTACKS}")
     n = min(check_positive_int("n", n), count)
     scale_galaxies = check_positive_int("scale_galaxies", scale_galaxies)
     if scale_galaxies < 2:
@@ -152,11 +156,7 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     if class_names is not None and len(list(class_names)) != num_classes:
         raise InvalidArgumentError("`class_names` must hold one name per class.",
                                    list(class_names), f"{num_classes} names")
-    if attack is not None:
-        _check_attack_options(attack, attack_options)
-    if attack == FGSM and "eps" not in attack_options:
-        raise InvalidArgumentError("The FGSM attack needs `attack_options['eps']`.",
-                                   sorted(attack_options), "a dict with eps")
+    attack, run_attack = _check_attack(attack, attack_options)
     if attack is None and len(domains) < 2:
         raise InvalidArgumentError("Give a second domain or an attack: there is nothing to "
                                    "compare the base images with.", domains,
@@ -184,9 +184,8 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
             attacked[name] = chosen
             report(f"{name}: {attack} attack on {chosen.size} images", done, steps)
             if chosen.size:
-                adversarial[name], succeeded[name], attack_summaries[name], result = _attack(
-                    attack, model, images[base][chosen], labels[chosen], attack_options,
-                    batch_size)
+                adversarial[name], succeeded[name], attack_summaries[name], result = run_attack(
+                    model, images[base][chosen], labels[chosen], batch_size=batch_size)
                 if result is not None:
                     attacks[name] = result
                 latents[name][attack] = latent_embeddings(model, adversarial[name], layer,
@@ -221,6 +220,33 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         probabilities=probabilities, latents=latents, distances=distances, attacks=attacks,
         attacked=attacked, summary=summary, adversarial=adversarial, success=succeeded,
         attack=attack)
+
+
+def _check_attack(attack, options):
+    """`(name, callable)` of the `attack` argument (`(None, None)` without an attack)."""
+    if attack is None:
+        return None, None
+    if callable(attack):
+        name = getattr(attack, "name", None)
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("A callable `attack` needs a `name` attribute (a str).",
+                                       type(attack).__name__, "an object with .name")
+        if options:
+            raise InvalidArgumentError("`attack_options` go with a named attack; a callable "
+                                       "`attack` holds its own.", sorted(options), "{}")
+        return name, attack
+    if attack not in ATTACKS:
+        raise InvalidArgumentError("Unknown `attack`.", attack,
+                                   f"None, one of {ATTACKS} or a callable attack")
+    _check_attack_options(attack, options)
+    if attack == FGSM and "eps" not in options:
+        raise InvalidArgumentError("The FGSM attack needs `attack_options['eps']`.",
+                                   sorted(options), "a dict with eps")
+
+    def run(model, x, y, batch_size):
+        return _attack(attack, model, x, y, options, batch_size)
+
+    return attack, run
 
 
 def _attack(attack, model, x, y, options, batch_size):

@@ -230,3 +230,51 @@ def test_summary_refuses_scales_that_do_not_fit():
         robustness_summary(metrics, distances, both={
             "perturbation": "one-pixel", "galaxies": [0, 1], "attacked": 2,
             "distances": {"a": [1.0, 2.0], "b": [1.0]}})
+
+
+class _ShuffleAttack:
+    """A toy attack defined only here: each image replaced by the next one of the batch."""
+
+    name = "shuffle"
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, model, x, y, batch_size=None):
+        self.calls.append((len(x), batch_size))
+        adversarial = np.roll(x, 1, axis=0)
+        success = np.argmax(model.predict(adversarial, verbose=0), axis=1) != y
+        summary = {"images": len(y), "succeeded": int(success.sum()),
+                   "success_rate": float(success.mean()), "mean_generations": None,
+                   "median_generations": None}
+        return adversarial, success, summary, None
+
+
+def test_a_callable_attack_runs_under_its_own_name():
+    model = tiny_classifier(seed=0)
+    y10, y1 = (6 * x - 3 for x in paired_images(n=15))
+    labels = np.argmax(model.predict(y10, verbose=0), axis=1)  # every image is attacked
+    attack = _ShuffleAttack()
+    result = evaluate_robustness({"m": model}, {"y10": y10, "y1": y1}, labels, attack=attack,
+                                 n=15, batch_size=16)
+    assert attack.calls == [(15, 16)]
+    assert result.attack == "shuffle" and "shuffle" in result.distances["m"]
+    np.testing.assert_array_equal(result.adversarial["m"], np.roll(y10, 1, axis=0))
+    flipped = result.success["m"]
+    assert 0 < flipped.sum() < 15
+    np.testing.assert_allclose(result.distances["m"]["shuffle"],
+                               latent_distances(model, y10[flipped],
+                                                result.adversarial["m"][flipped]),
+                               rtol=1e-5, atol=1e-6)
+    assert result.summary["attack"]["m"]["images"] == 15
+
+
+def test_a_callable_attack_takes_no_options_and_needs_a_name():
+    model = tiny_classifier()
+    y10, y1 = paired_images(n=4)
+    with pytest.raises(InvalidArgumentError, match="holds its own"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0],
+                            attack=_ShuffleAttack(), attack_options={"eps": 1.0})
+    with pytest.raises(InvalidArgumentError, match="`name` attribute"):
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0],
+                            attack=lambda model, x, y, batch_size=None: None)
