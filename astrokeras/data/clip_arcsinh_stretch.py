@@ -5,8 +5,10 @@ preprocessing puts it in front of the model, so raw images (electrons per second
 Its formula is `clip_arcsinh` of `astrokeras.data.preprocessing`, the one the NumPy path
 (`ClipArcsinh`, the ONNX Runtime predictor) runs too.
 
-Unlike the rest of `astrokeras.data`, this module imports Keras: import it where the layer
-is needed (`astrokeras.layers` re-exports it).
+Unlike the rest of `astrokeras.data`, this module imports Keras, so `astrokeras.data` does not
+import it: `from astrokeras.data.clip_arcsinh_stretch import ClipArcsinhStretch`. Nor does
+`astrokeras.layers` re-export it, which would make every model import pull in the simulators
+(GalSim); `astrokeras.load_model` registers it.
 """
 
 import keras

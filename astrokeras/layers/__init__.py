@@ -1,5 +1,4 @@
 """Reusable Keras layers of astrokeras; each is registered and round-trips through .keras files."""
-from astrokeras.data.clip_arcsinh_stretch import ClipArcsinhStretch
 from astrokeras.layers.gradient_reversal import GradientReversal
 from astrokeras.layers.mmd_loss import MMDLoss
 from astrokeras.layers.residual_block import ResidualBlock
