@@ -25,7 +25,7 @@ def _help(key, text):
     return f"{', '.join(e.name for e in users)}: {text}{shown}."
 
 
-ATTACK_HELP = "The attack: " + "; ".join(f"{e.name} ({e.description})" for e in ATTACKS) + "."
+ATTACK_CHOICES = "; ".join(f"{e.name} = {e.description}" for e in ATTACKS)
 
 EPS = Annotated[Optional[float], typer.Option(help=_help("eps", "perturbation size, required"))]
 NORM = Annotated[Optional[str], typer.Option(help=_help("norm", 'norm, "inf" or "2"'))]
@@ -67,7 +67,7 @@ def attack(
              "manifest.json), or a .npz file with arrays x (images), y (classes, optional); "
              "for photo-z models ebv and z (spectroscopic redshift) instead of y.")],
     method: Annotated[str, typer.Option(parser=_attack_name, metavar="ATTACK",
-                                        help=ATTACK_HELP)],
+                                        help=f"The attack: {ATTACK_CHOICES}.")],
     out: Annotated[Path, typer.Option(help="Folder for adversarial.npz and summary.json.")],
     eps: EPS = None,
     step: Annotated[Optional[float], typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from astrokeras.cli.attack import (ATTACK_HELP, EPS, MAX_ITER, NORM, OPTION, POPSIZE,
+from astrokeras.cli.attack import (ATTACK_CHOICES, EPS, MAX_ITER, NORM, OPTION, POPSIZE,
                                    ProgressBar, attack_options_given)
 from astrokeras.errors import AstroKerasError
 from astrokeras.experiments import ATTACKS, run_evaluation
@@ -41,8 +41,8 @@ def evaluate(
         help="A second model to compare with (e.g. domain adaptation vs regular).")] = None,
     attack: Annotated[str, typer.Option(
         parser=_attack_or_none, metavar="ATTACK",
-        help=f"Attack the correctly classified base images ({NO_ATTACK}: no attack). "
-             + ATTACK_HELP)] = NO_ATTACK,
+        help=f"Attack the correctly classified base images with: {NO_ATTACK} = no attack; "
+             f"{ATTACK_CHOICES}.")] = NO_ATTACK,
     n: Annotated[int, typer.Option(
         "--n", help="Correctly classified base images attacked per model (the paper: 150).")
     ] = 150,
