@@ -10,11 +10,9 @@ from astrokeras.evaluation.photoz_metrics import (evaluate_photoz, photoz_metric
 from astrokeras.evaluation.report import write_metrics, write_report
 from astrokeras.evaluation.robustness import (RobustnessEvaluation, evaluate_robustness,
                                               markdown_tables, robustness_summary)
-from astrokeras.models.split import unwrap_classifier as as_classifier  # the old name
 
 __all__ = [
     "RobustnessEvaluation",
-    "as_classifier",
     "classification_metrics",
     "distance_statistics",
     "evaluate_photoz",
