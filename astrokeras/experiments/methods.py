@@ -186,12 +186,19 @@ def _adversarial(classifier, options, context):
     return plain_training(model, context)
 
 
-def _step_within_eps(recipe):
+def _attack_check(recipe):
+    """The named attack's own check across its options (PGD: step <= eps), in recipe terms."""
     options = recipe["method"]
-    step, eps = options.get("step"), options.get("eps")
-    if step is not None and eps is not None and step > eps:
-        return f"[method].step must not exceed [method].eps ({step} > {eps})."
-    return None
+    attack = _attack(options["attack"])
+    complete, check = attack.metadata.get("complete"), attack.metadata.get("check")
+    attack_options = {key: options[key] for key in attack.schema}
+    problem = check(complete(attack_options) if complete else attack_options) if check else None
+    if problem is None:
+        return None
+    message, keys = problem
+    for key in keys:
+        message = message.replace(f"`{key}`", f"[method].{key}")
+    return f"{message} ({', '.join(f'{key} = {attack_options[key]}' for key in keys)})."
 
 
 def _needs_unknown_class(recipe):
@@ -239,4 +246,4 @@ METHODS.register(
             "label_source": (str, "prediction", ("prediction", "label"))},
     description="mixed-batch adversarial training: a fraction of every batch attacked "
                 "(Campagne 2021)",
-    paired=False, extra_schema=_attack_schema, check=_step_within_eps)
+    paired=False, extra_schema=_attack_schema, check=_attack_check)

@@ -84,7 +84,9 @@ def plugins():
     METHODS.register("mean_gap", transfer_method(lambda options, context: MeanGap(**options)),
                      schema={"weight": ((int, float), 0.5, lambda v: v >= 0)}, paired=True)
     ATTACKS.register("sign_noise", sign_noise, training_spec=sign_noise_training_spec,
-                     schema={"budget": ((int, float), 0.05, lambda v: v > 0)})
+                     schema={"budget": ((int, float), 0.05, lambda v: v > 0)},
+                     check=lambda options: ("`budget` must stay below 0.5", ("budget",))
+                     if options["budget"] >= 0.5 else None)
     yield
     DATA_KINDS.unregister("toy_blobs")
     ARCHITECTURES.unregister("tiny_net")
@@ -200,6 +202,14 @@ def test_unknown_names_list_the_registered_ones(tmp_path, section, key, register
     allowed = info.value.allowed.split(", ")
     assert set(registered) <= set(allowed)
     assert "one-pixel" not in allowed  # no training_spec: not a method, not a training attack
+
+
+def test_an_attacks_own_check_is_reported_in_recipe_terms(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[method\]\.budget must stay below 0\.5 "
+                                          r"\(budget = 0\.7\)"):
+        validate_recipe(_raw(tmp_path, {"name": "sign_noise", "budget": 0.7}))
+    with pytest.raises(ConfigError, match=r"\[method\]\.step must not exceed \[method\]\.eps"):
+        validate_recipe(_raw(tmp_path, {"name": "pgd", "eps": 0.01, "step": 0.02}))
 
 
 def test_a_name_and_its_implied_attack_must_agree(tmp_path):
