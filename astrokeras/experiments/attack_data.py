@@ -28,7 +28,26 @@ def load_attack_data(path, n, directory, domain, split):
     """
     if directory:
         return _load_directory(Path(path), n, domain, split)
-    return _load_npz(path, n)
+    data = read_npz(path, n)
+    if "x" not in data:
+        raise DataError(f"{path} has no array named x (the images).", sorted(data),
+                        "arrays x and optionally y, ebv, z")
+    data["x"] = data["x"].astype(np.float32)
+    return data
+
+
+def read_npz(path, n=None):
+    """Every array of an .npz file, the first `n` rows of each (all with None).
+
+    Raises:
+        DataError: the file is not a readable .npz archive.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key][:n] for key in archive.files}
+    except (ValueError, OSError) as error:
+        raise DataError(f"Cannot read {path} as a .npz archive: {error}", str(path),
+                        "an .npz file") from None
 
 
 def redshift_labels(data, num_bins, z_max, npz_z_max):
@@ -97,16 +116,3 @@ def _load_directory(path, n, domain, split):
     data["dataset"] = dataset
     return data
 
-
-def _load_npz(path, n):
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            data = {key: archive[key][:n] for key in archive.files}
-    except (ValueError, OSError) as error:
-        raise DataError(f"Cannot read {path} as a .npz archive: {error}", str(path),
-                        "an .npz file") from None
-    if "x" not in data:
-        raise DataError(f"{path} has no array named x (the images).", sorted(data),
-                        "arrays x and optionally y, ebv, z")
-    data["x"] = data["x"].astype(np.float32)
-    return data

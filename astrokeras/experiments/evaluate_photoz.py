@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from astrokeras.errors import DataError, InvalidArgumentError
-from astrokeras.experiments.attack_data import NPZ_Z_MAX
+from astrokeras.experiments.attack_data import NPZ_Z_MAX, read_npz
 
 
 def evaluate_photoz_models(models, data, out, domains, split, max_images, z_max, batch_size,
@@ -115,12 +115,7 @@ def _photoz_data(data, domains, split, max_images, z_max, batch_size):
         raise InvalidArgumentError("Photo-z models are evaluated from a photo-z dataset "
                                    "directory or an .npz file with arrays x, ebv and z.",
                                    str(data), "a directory or *.npz")
-    try:
-        with np.load(data, allow_pickle=False) as archive:
-            arrays = {key: archive[key][:max_images] for key in archive.files}
-    except (ValueError, OSError) as error:
-        raise DataError(f"Cannot read {data} as an .npz archive: {error}", str(data),
-                        "an .npz file") from None
+    arrays = read_npz(data, max_images)
     missing = [k for k in ("x", "ebv", "z") if k not in arrays]
     if missing:
         raise DataError(f"{data} lacks arrays {missing}.", sorted(arrays), "x, ebv, z")
