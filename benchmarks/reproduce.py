@@ -1,9 +1,11 @@
-"""Reproduce the papers' headline results with astrokeras' own data and recipes (issue 8).
+"""Reproduce the papers' headline results with astrokeras' own data and shipped recipes.
 
-One sub-command per experiment; each simulates its data (or reuses it), trains with
-`astrokeras.training.run_recipe` (an interrupted run resumes), evaluates with
-`astrokeras.evaluation`, writes `results.json`, `results.md` and figures under `--out`, and
-prints the figures beside the paper's and the targets of the issue:
+One sub-command per experiment. Each trains the recipes shipped in `models/` (the files are
+named below), changed only by the overrides its command line gives (`--n`, `--epochs`,
+`--seeds`, ...: printed, and recorded in `results.json`), simulates its data (or reuses it),
+trains with `run_recipe` (an interrupted run resumes), evaluates with `astrokeras.evaluation`,
+writes `results.json`, `results.md` and figures under `--out`, and prints the figures beside
+the papers' and the targets of the reproduction:
 
     python benchmarks/reproduce.py morphology   # Ciprijanovic 2022: ConvNet regular vs MMD, Y10 -> Y1
     python benchmarks/reproduce.py morphology --arch resnet18 --seeds 0   # the same, ResNet18
@@ -14,6 +16,15 @@ prints the figures beside the paper's and the targets of the issue:
     python benchmarks/reproduce.py report       # all of them, with figures, into docs/results.md
     python benchmarks/reproduce.py report --only photoz   # one section, after re-running it
 
+The recipes of each experiment (`recipe_files`): morphology `models/{convnet,resnet18}_
+{regular,mmd}_y10_y1.toml`; deepmerge `models/deepmerge_{regular,mmd,dann}.toml`; photoz
+`models/inception_photoz_regular.toml` and `models/inception_photoz_{fgsm,pgd}_NN.toml` for
+f_a = NN % (a fraction without its own file: the f_a = 10 % recipe with `[method].fraction`
+changed); universal `models/convnet_{mmd,universal}_unknown_merger.toml`, with
+`--labeled-target` above 0 `models/convnet_{mmd,universal}_semi_unknown_merger.toml`.
+Every run also gets `[experiment].seed` (one run per seed of `--seeds`), `[experiment].output`
+and `[data].directory` (under `--out`, the data shared by the experiments that use the same).
+
 Training is repeated over `--seeds` (same data, different initialisation and shuffling) and
 the tables give mean and standard deviation, because a single CPU-scale run swings by several
 points from epoch to epoch.
@@ -23,16 +34,21 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
-PAPER = {  # the shape of each paper's result, as the issue states it
+from astrokeras import load_model  # noqa: E402
+from astrokeras.files import atomic_path, write_json_atomic, write_text_atomic  # noqa: E402
+
+PAPER = {  # the shape of each paper's result that the reproduction compares
     "morphology": "Ciprijanovic et al. 2022, Table 2: regular training loses most of its "
                   "accuracy on Y1 (ResNet18 0.72 -> 0.43); MMD recovers much of it (0.66 on "
                   "Y1, +23 points); one-pixel images move about 2.3x further in latent space",
@@ -45,6 +61,11 @@ PAPER = {  # the shape of each paper's result, as the issue states it
                  "rejects the target-only class, which MMD aligns onto known classes",
 }
 
+#: The repository root; recipes are named relative to it (`models/NAME.toml`).
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = "models"
+SCRIPT = "benchmarks/reproduce.py"
+
 
 def _now():
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -54,18 +75,6 @@ def _machine():
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     return {"platform": platform.platform(), "processor": platform.processor(),
             "cpus": os.cpu_count(), "python": platform.python_version(), "load_average": load}
-
-
-def _write_json(path, obj):
-    _write_text(path, json.dumps(obj, indent=2, default=float))
-
-
-def _write_text(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def _mean_std(values):
@@ -80,33 +89,175 @@ def _fmt(stat, digits=3):
     return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
 
 
-def _data(args, kind, **options):
-    """The recipe's [data] section: the dataset of `kind` at the command's scale, simulated
-    once under `--out`/data and shared by the experiments that use the same one. Its folder
-    name carries the arcsinh softening when it is not the morphology papers' 0.85 (photo-z's
-    default is 0.001), so datasets of different stretches never share a folder."""
+# -- recipes -------------------------------------------------------------------------------
+
+#: Command-line options that override a recipe key: option -> (`section.key`, the method names
+#: of the recipes it applies to, None for every recipe). An option left out keeps the recipe's
+#: value. `--seeds` and `--out` set `[experiment].seed`, `[experiment].output` and
+#: `[data].directory` of every run.
+OVERRIDES = {
+    "n": ("data.n", None),
+    "size": ("data.size", None),
+    "softening": ("data.softening", None),
+    "unknown_class": ("data.unknown_class", None),
+    "labeled_target": ("data.labeled_target", None),
+    "labeled_share": ("data.labeled_share", None),
+    "architecture": ("model.architecture", None),
+    "mmd_weight": ("method.weight", ("mmd",)),
+    "dann_weight": ("method.weight", ("dann",)),
+    "universal_weight": ("method.weight", ("universal",)),
+    "eps": ("method.eps", ("fgsm", "pgd")),
+    "pgd_steps": ("method.steps", ("pgd",)),
+    "label_source": ("method.label_source", ("fgsm", "pgd")),
+    "learning_rate": ("optimizer.learning_rate", None),
+    "schedule": ("optimizer.schedule", None),
+    "epochs": ("training.epochs", None),
+    "batch_size": ("training.batch_size", None),
+}
+
+
+def _fraction_label(attack, fraction):
+    return f"{attack}_fa{round(fraction * 100):02d}"
+
+
+def recipe_files(args):
+    """The shipped recipes an experiment command trains.
+
+    Args:
+        args: the parsed command line of an experiment.
+
+    Returns:
+        `{label: (file, overrides)}`: the recipe of each trained model, as a path relative to
+        the repository root, and the overrides the experiment itself gives it (a photo-z
+        fraction without its own recipe file: the f_a = 10 % recipe with `method.fraction`).
+    """
+    if args.experiment == "morphology":
+        return {label: (f"{MODELS}/{args.arch}_{label}_y10_y1.toml", {})
+                for label in ("regular", "mmd")}
+    if args.experiment == "deepmerge":
+        return {label: (f"{MODELS}/deepmerge_{label}.toml", {})
+                for label in ("regular", "mmd", "dann")}
+    if args.experiment == "photoz":
+        files = {"regular": (f"{MODELS}/inception_photoz_regular.toml", {})}
+        for fraction in args.fractions:
+            own = f"{MODELS}/inception_photoz_{args.train_attack}_{round(fraction * 100):02d}.toml"
+            if (ROOT / own).is_file():
+                files[_fraction_label(args.train_attack, fraction)] = (own, {})
+            else:
+                files[_fraction_label(args.train_attack, fraction)] = (
+                    f"{MODELS}/inception_photoz_{args.train_attack}_10.toml",
+                    {"method.fraction": fraction})
+        return files
+    semi = "_semi" if args.labeled_target else ""
+    return {label: (f"{MODELS}/convnet_{label}{semi}_unknown_merger.toml", {})
+            for label in ("mmd", "universal")}
+
+
+def _shipped(file, validated=True):
+    """The shipped recipe `file` (relative to the repository root), validated as it is (a
+    file that does not validate is reported against itself), or as written, to override."""
+    from astrokeras.experiments import load_recipe
+
+    recipe = load_recipe(ROOT / file)
+    return recipe if validated else tomllib.loads((ROOT / file).read_text())
+
+
+def _set(recipe, dotted, value):
+    section, key = dotted.split(".")
+    recipe.setdefault(section, {})[key] = value
+
+
+def _get(recipe, dotted, missing=None):
+    section, key = dotted.split(".")
+    return recipe.get(section, {}).get(key, missing)
+
+
+def recipe_plan(args):
+    """The recipes of an experiment command and the overrides its command line gives each.
+
+    Args:
+        args: the parsed command line of an experiment.
+
+    Returns:
+        `{label: {"file": recipe path, "overrides": {"section.key": value}}}` in training
+        order; the overrides are those of the experiment (`recipe_files`) and of the options
+        given on the command line that apply to the recipe's method (`OVERRIDES`) and change
+        its value; not the per-run seed, output and data folders.
+    """
+    plan = {}
+    for label, (file, fixed) in recipe_files(args).items():
+        recipe = _shipped(file)
+        method = recipe["method"]["name"]
+        overrides = dict(fixed)
+        for option, (dotted, methods) in OVERRIDES.items():
+            value = getattr(args, option, None)
+            if value is not None and (methods is None or method in methods):
+                overrides[dotted] = value
+        # an option that repeats the recipe's own value changes nothing and is not listed
+        plan[label] = {"file": file, "overrides": {
+            dotted: value for dotted, value in overrides.items()
+            if _get(recipe, dotted, missing=object()) != value}}
+    return plan
+
+
+def _data_directory(out, data):
+    """The folder of a recipe's dataset under `out`/data, shared by the experiments that use
+    the same one. Its name carries the arcsinh softening when it is not the morphology papers'
+    0.85 (photo-z's is 0.001), so datasets of different stretches never share a folder."""
     from astrokeras import data as data_lib
 
     simulation = {"morphology": data_lib.MorphologySimulation,
                   "deepmerge": data_lib.DeepMergeSimulation,
-                  "photoz": data_lib.PhotoZSimulation}[kind]
-    softening = simulation.softening if args.softening is None else args.softening
-    name = f"{kind}_n{args.n}_s{args.size}"
+                  "photoz": data_lib.PhotoZSimulation}[data["kind"]]
+    softening = simulation.softening if data["softening"] is None else data["softening"]
+    name = f"{data['kind']}_n{data['n']}_s{data['size']}"
     if softening != data_lib.Simulation.softening:  # the papers' 0.85 keeps the old names
         name += f"_c{softening:g}"
-    return {"kind": kind, "n": args.n, "size": args.size, "softening": softening,
-            "directory": str(Path(args.out) / "data" / name), **options}
+    return str(Path(out) / "data" / name)
 
 
-def _recipe(name, seed, output, data, model, method, optimizer, training):
-    from astrokeras.training.recipe import validate_recipe
+def build_recipes(args, plan, folder):
+    """The validated recipe of every run: `{seed: {label: recipe}}`.
 
-    return validate_recipe({
-        "experiment": {"name": name, "seed": seed, "output": str(output),
-                       "description": f"benchmarks/reproduce.py: {name}"},
-        "data": data, "model": model, "method": method, "optimizer": optimizer,
-        "training": training,
-    }, source=f"reproduce.py {name}")
+    Each is the shipped file with the plan's overrides, `[experiment].seed` = the seed,
+    `[experiment].output` = `--out`/`folder`/seedS/LABEL and `[data].directory` under
+    `--out`/data.
+    """
+    from astrokeras.experiments import validate_recipe
+
+    runs = {}
+    for seed in args.seeds:
+        runs[seed] = {}
+        for label, entry in plan.items():
+            recipe = _shipped(entry["file"], validated=False)
+            for dotted, value in entry["overrides"].items():
+                _set(recipe, dotted, value)
+            recipe["experiment"].update(seed=seed,
+                                        output=str(Path(args.out) / folder / f"seed{seed}" / label))
+            data = validate_recipe(recipe, source=_describe(entry))["data"]
+            recipe["data"]["directory"] = _data_directory(args.out, data)
+            runs[seed][label] = validate_recipe(recipe, source=_describe(entry))
+    return runs
+
+
+def _describe(entry):
+    """`models/x.toml` or `models/x.toml with [data].n = 8000, ...`."""
+    if not entry["overrides"]:
+        return entry["file"]
+    return f"{entry['file']} with " + ", ".join(
+        f"{_key(dotted)} = {value!r}" for dotted, value in entry["overrides"].items())
+
+
+def _key(dotted):
+    section, key = dotted.split(".")
+    return f"[{section}].{key}"
+
+
+def _announce(plan, folder, args):
+    """Prints what the command trains: each recipe with its overrides."""
+    print(f"{folder}: seeds {list(args.seeds)}, runs under {Path(args.out) / folder}", flush=True)
+    for label, entry in plan.items():
+        print(f"  {label}: {_describe(entry)}", flush=True)
 
 
 #: Written into a run directory before training, so that resuming an interrupted run (which
@@ -127,7 +278,7 @@ def _train(recipe):
     silently belong to another recipe (e.g. fewer epochs), so this stops with an error that
     names the directory and the keys that differ.
     """
-    from astrokeras.training.run import run_recipe
+    from astrokeras.experiments import run_recipe
 
     directory = Path(recipe["experiment"]["output"])
     requested = _plain(recipe)
@@ -135,7 +286,8 @@ def _train(recipe):
     stored = directory / (REQUESTED_RECIPE if interrupted else "run.json")
     if stored.exists():
         previous = json.loads(stored.read_text())
-        previous = _with_defaults(previous if interrupted else previous.get("recipe", {}))
+        previous = _comparable(previous if interrupted else previous.get("recipe", {}),
+                               requested)
         differing = _differing_keys(previous, requested)
         if differing:
             raise RecipeMismatch(
@@ -147,7 +299,7 @@ def _train(recipe):
             return directory
     started = time.time()
     print(f"  {'resume' if interrupted else 'train'} {directory} ({_now()})", flush=True)
-    _write_json(directory / REQUESTED_RECIPE, requested)
+    write_json_atomic(directory / REQUESTED_RECIPE, requested)
     run_recipe(recipe, verbose=0)
     print(f"  done in {time.time() - started:.0f} s", flush=True)
     return directory
@@ -158,23 +310,29 @@ def _plain(recipe):
     return json.loads(json.dumps(recipe, default=float))
 
 
-def _with_defaults(stored):
-    """A stored recipe with the keys added to the schema since it was written at their
-    defaults (what the run computed with); every stored key is kept as it is."""
-    from astrokeras.training.recipe import REQUIRED, SCHEMA
+def _comparable(stored, requested):
+    """A stored recipe in the format of the requested one, for comparing the two.
 
-    filled = {section: dict(values) if isinstance(values, dict) else values
-              for section, values in stored.items()}
-    for section, keys in SCHEMA.items():
-        if isinstance(filled.get(section), dict):
-            for key, (_, default, _) in keys.items():
-                if key not in filled[section] and default is not REQUIRED:
-                    filled[section][key] = _plain(default)
-    return filled
+    Keeps the stored keys that the requested recipe has (an older format listed the options of
+    every method in every recipe, and those a method does not read change nothing), and
+    validates them, so that keys added since the run was written read as their defaults (what
+    the run computed with); a key stored without a value (None) is left to that default too.
+    A stored recipe that does not validate is compared as it is.
+    """
+    from astrokeras.errors import ConfigError
+    from astrokeras.experiments import validate_recipe
+
+    kept = {section: {key: value for key, value in stored.get(section, {}).items()
+                      if key in keys and value is not None}
+            for section, keys in requested.items()}
+    try:
+        return _plain(validate_recipe(kept, source="stored recipe"))
+    except ConfigError:
+        return kept
 
 
-#: Recipe keys that document a run without changing what it computes.
-_DESCRIPTIVE = ("experiment.description", "experiment.expected_runtime")
+#: Recipe keys that name or document a run without changing what it computes.
+_DESCRIPTIVE = ("experiment.name", "experiment.description", "experiment.expected_runtime")
 
 
 def _differing_keys(stored, requested, prefix=""):
@@ -213,11 +371,7 @@ def _classification_table(models, paired, domains):
 
 
 def _load_classifier(run_directory):
-    import keras
-
-    import astrokeras.training  # noqa: F401  (registers the training models)
-
-    return keras.models.load_model(Path(run_directory) / "classifier.keras", compile=False)
+    return load_model(Path(run_directory) / "classifier.keras")
 
 
 def _aggregate(per_seed, methods, domains):
@@ -247,45 +401,65 @@ def _check(label, value, target, met):
     return {"target": label, "measured": value, "threshold": target, "met": bool(met)}
 
 
-def _compare_methods(out, arch, data, methods, optimizer, training, seeds, domains):
-    """Trains every method for every seed on one dataset; Table 2 metrics per seed."""
-    runs, per_seed, paired = {}, [], None
+def experiment_folder(args):
+    """The folder under `--out` of an experiment command's runs and results."""
+    if args.experiment == "morphology":
+        return f"morphology_{args.arch}"
+    if args.experiment == "universal":
+        return "universal_semi" if args.labeled_target else "universal"
+    return args.experiment
+
+
+def _prepare(args):
+    """An experiment's plan and recipes, announced: `(out, plan, runs, first)` with `first`
+    the first seed's recipe of the first label (the scale the tables name)."""
+    folder = experiment_folder(args)
+    plan = recipe_plan(args)
+    runs = build_recipes(args, plan, folder)
+    _announce(plan, folder, args)
+    first = next(iter(runs[args.seeds[0]].values()))
+    return Path(args.out) / folder, plan, runs, first
+
+
+def _provenance(args, plan):
+    """What results.json records of the recipes: the files, their overrides, the seeds."""
+    return {"recipes": plan, "seeds": list(args.seeds),
+            "per_run": "[experiment].seed from --seeds; [experiment].output and "
+                       "[data].directory under --out"}
+
+
+def _compare_methods(runs, seeds, domains):
+    """Trains every recipe of `runs` (`{seed: {label: recipe}}`); Table 2 metrics per seed."""
+    directories, per_seed, paired = {}, [], None
     for seed in seeds:
-        runs[seed] = {}
-        for label, method in methods.items():
-            recipe = _recipe(f"{arch}_{label}", seed, out / f"seed{seed}" / label, data,
-                             {"architecture": arch}, method, optimizer, training)
-            runs[seed][label] = _train(recipe)
+        directories[seed] = {label: _train(recipe) for label, recipe in runs[seed].items()}
         if paired is None:
-            paired = _test_images(data["directory"], domains)
-        models = {label: _load_classifier(d) for label, d in runs[seed].items()}
+            paired = _test_images(runs[seed][next(iter(runs[seed]))]["data"]["directory"],
+                                  domains)
+        models = {label: _load_classifier(d) for label, d in directories[seed].items()}
         per_seed.append(_classification_table(models, paired, domains))
         print(f"  seed {seed}: " + json.dumps(
             {m: {d: round(per_seed[-1][m][d]["accuracy"], 3) for d in domains}
-             for m in methods}), flush=True)
-    return runs, per_seed, _aggregate(per_seed, methods, domains)
+             for m in runs[seed]}), flush=True)
+    labels = list(runs[seeds[0]])
+    return directories, per_seed, _aggregate(per_seed, labels, domains)
 
 
 # -- experiment 1 --------------------------------------------------------------------------
 
 def morphology(args):
     """ConvNet (or ResNet18) regular vs MMD on LSST Y10 -> Y1, Ciprijanovic et al. 2022."""
-    out = Path(args.out) / f"morphology_{args.arch}"
-    data = _data(args, "morphology", source="y10", target="y1")
-    optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
-                 "beta_2": 0.8, "schedule": args.schedule}
-    training = {"epochs": args.epochs, "batch_size": args.batch_size}
-    methods = {"regular": {"name": "none"}, "mmd": {"name": "mmd", "weight": args.mmd_weight}}
+    out, plan, runs, first = _prepare(args)
     domains = ("y10", "y1")
     started = time.time()
-    runs, per_seed, aggregate = _compare_methods(out, args.arch, data, methods, optimizer,
-                                                 training, args.seeds, domains)
+    directories, per_seed, aggregate = _compare_methods(runs, args.seeds, domains)
     train_seconds = time.time() - started
     robustness = None
     if args.attack_n > 0:
-        robustness = _morphology_robustness(args, out, runs[args.seeds[0]], data["directory"])
+        robustness = _morphology_robustness(args, out, directories[args.seeds[0]],
+                                            first["data"]["directory"])
 
-    accuracy = {m: {d: aggregate[m][d]["accuracy"]["mean"] for d in domains} for m in methods}
+    accuracy = {m: {d: aggregate[m][d]["accuracy"]["mean"] for d in domains} for m in plan}
     drop = accuracy["regular"]["y10"] - accuracy["regular"]["y1"]
     gain = accuracy["mmd"]["y1"] - accuracy["regular"]["y1"]
     y10_change = accuracy["mmd"]["y10"] - accuracy["regular"]["y10"]
@@ -295,19 +469,23 @@ def morphology(args):
         _check("MMD keeps Y10 accuracy within 3 points", y10_change, -0.03,
                y10_change >= -0.03),
     ]
+    data, training = first["data"], first["training"]
     results = {
         "experiment": "morphology", "paper": PAPER["morphology"], "date": _now(),
-        "command": " ".join(sys.argv), "machine": _machine(),
-        "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
-                  "batch_size": args.batch_size, "seeds": list(args.seeds),
-                  "architecture": args.arch, "schedule": args.schedule,
-                  "learning_rate": args.learning_rate, "mmd_weight": args.mmd_weight},
+        "command": " ".join(sys.argv), "machine": _machine(), **_provenance(args, plan),
+        "scale": {"galaxies": data["n"], "size": data["size"], "epochs": training["epochs"],
+                  "batch_size": training["batch_size"], "seeds": list(args.seeds),
+                  "architecture": first["model"]["architecture"],
+                  "schedule": first["optimizer"]["schedule"],
+                  "learning_rate": first["optimizer"]["learning_rate"],
+                  "mmd_weight": runs[args.seeds[0]]["mmd"]["method"]["weight"]},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
         "robustness": robustness, "seconds": {"training_and_table2": train_seconds},
     }
     labels = {"y10": "Y10", "y1": "Y1"}
-    text = [f"# Morphology, Y10 -> Y1 ({args.arch}, {args.n} galaxies, {args.size}x"
-            f"{args.size}, {args.epochs} epochs, seeds {list(args.seeds)})", "",
+    text = [f"# Morphology, Y10 -> Y1 ({first['model']['architecture']}, {data['n']} galaxies, "
+            f"{data['size']}x{data['size']}, {training['epochs']} epochs, seeds "
+            f"{list(args.seeds)})", "",
             f"Paper: {PAPER['morphology']}", "",
             _markdown_metrics(aggregate, domains, labels), "", _checks_markdown(checks)]
     if robustness is not None:
@@ -319,7 +497,7 @@ def morphology(args):
 
 def _morphology_robustness(args, out, runs, directory):
     """Latent distances, JS distance, one-pixel attack and plots for one seed's two models."""
-    from astrokeras.cli.evaluate import Attack, run_evaluation
+    from astrokeras.experiments import run_evaluation
 
     links = out / "models"
     links.mkdir(parents=True, exist_ok=True)
@@ -331,19 +509,16 @@ def _morphology_robustness(args, out, runs, directory):
         link.symlink_to((Path(runs[label]) / "classifier.keras").resolve())
         paths.append(link)
     started = time.time()
-    argv = sys.argv
     # the report records the equivalent command that re-runs this evaluation alone
-    sys.argv = ["astrokeras", "evaluate", str(paths[0]), "--compare", str(paths[1]), "--data",
-                str(directory), "--domain", "y10", "--domain", "y1", "--attack", "one-pixel",
-                "--n", str(args.attack_n), "--max-iter", str(args.max_iter), "--popsize",
-                str(args.popsize), "--out", str(out / "evaluation")]
-    try:
-        written = run_evaluation(model_path=paths[0], compare=paths[1], data=directory,
-                                 out=out / "evaluation", domains=["y10", "y1"],
-                                 attack=Attack.one_pixel, n=args.attack_n,
-                                 max_iter=args.max_iter, popsize=args.popsize, seed=0)
-    finally:
-        sys.argv = argv
+    command = shlex.join(["astrokeras", "evaluate", str(paths[0]), "--compare", str(paths[1]),
+                          "--data", str(directory), "--domain", "y10", "--domain", "y1",
+                          "--attack", "one-pixel", "--n", str(args.attack_n), "--max-iter",
+                          str(args.max_iter), "--popsize", str(args.popsize), "--out",
+                          str(out / "evaluation")])
+    written = run_evaluation(paths[0], directory, out / "evaluation", compare=paths[1],
+                             domains=["y10", "y1"], attack="one-pixel", n=args.attack_n,
+                             options={"max_iter": args.max_iter, "popsize": args.popsize},
+                             seed=0, command=command)
     summary = json.loads(Path(written["metrics"]).read_text())
     return {"report": str(Path(written["report"]).relative_to(out)),
             "table3": summary.get("table3"), "attack": summary.get("attack"),
@@ -365,8 +540,8 @@ def _checks_markdown(checks):
 
 
 def _finish(out, results, markdown):
-    _write_json(out / "results.json", results)
-    _write_text(out / "results.md", markdown + "\n")
+    write_json_atomic(out / "results.json", results, default=float)
+    write_text_atomic(out / "results.md", markdown + "\n")
     print(markdown, flush=True)
 
 
@@ -374,36 +549,30 @@ def _finish(out, results, markdown):
 
 def deepmerge(args):
     """DeepMerge regular, MMD and DANN on HST-like PSF -> PSF + noise, Ciprijanovic 2020."""
-    out = Path(args.out) / "deepmerge"
-    data = _data(args, "deepmerge", source="psf", target="noisy")
-    optimizer = {"name": "adamw", "learning_rate": args.learning_rate, "beta_1": 0.7,
-                 "beta_2": 0.8, "weight_decay": 1e-3, "schedule": "one_cycle"}
-    training = {"epochs": args.epochs, "batch_size": args.batch_size}
-    methods = {"regular": {"name": "none"},
-               "mmd": {"name": "mmd", "weight": args.mmd_weight, "estimator": "unbiased"},
-               "dann": {"name": "dann", "weight": args.dann_weight, "hidden": [1024, 1024],
-                        "dropout": 0.5, "schedule": "ganin"}}
+    out, plan, runs, first = _prepare(args)
     domains = ("psf", "noisy")
     started = time.time()
-    _, per_seed, aggregate = _compare_methods(out, "deepmerge", data, methods, optimizer,
-                                              training, args.seeds, domains)
-    accuracy = {m: aggregate[m]["noisy"]["accuracy"]["mean"] for m in methods}
+    _, per_seed, aggregate = _compare_methods(runs, args.seeds, domains)
+    accuracy = {m: aggregate[m]["noisy"]["accuracy"]["mean"] for m in plan}
     best = max(("mmd", "dann"), key=accuracy.get)
     gain = accuracy[best] - accuracy["regular"]
     checks = [_check(f"MMD or DANN raises the noisy-target accuracy at least 10 points "
                      f"(best: {best})", gain, 0.10, gain >= 0.10)]
+    data, training = first["data"], first["training"]
+    recipes = runs[args.seeds[0]]
     results = {
         "experiment": "deepmerge", "paper": PAPER["deepmerge"], "date": _now(),
-        "command": " ".join(sys.argv), "machine": _machine(),
-        "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
-                  "batch_size": args.batch_size, "seeds": list(args.seeds),
-                  "learning_rate": args.learning_rate, "mmd_weight": args.mmd_weight,
-                  "dann_weight": args.dann_weight},
+        "command": " ".join(sys.argv), "machine": _machine(), **_provenance(args, plan),
+        "scale": {"galaxies": data["n"], "size": data["size"], "epochs": training["epochs"],
+                  "batch_size": training["batch_size"], "seeds": list(args.seeds),
+                  "learning_rate": first["optimizer"]["learning_rate"],
+                  "mmd_weight": recipes["mmd"]["method"]["weight"],
+                  "dann_weight": recipes["dann"]["method"]["weight"]},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
         "seconds": {"training_and_metrics": time.time() - started},
     }
-    text = [f"# DeepMerge, PSF -> PSF + noise ({args.n} galaxies, {args.size}x{args.size}, "
-            f"{args.epochs} epochs, seeds {list(args.seeds)})", "",
+    text = [f"# DeepMerge, PSF -> PSF + noise ({data['n']} galaxies, {data['size']}x"
+            f"{data['size']}, {training['epochs']} epochs, seeds {list(args.seeds)})", "",
             f"Paper: {PAPER['deepmerge']}", "",
             _markdown_metrics(aggregate, domains, {"psf": "PSF", "noisy": "noisy"}), "",
             _checks_markdown(checks)]
@@ -413,38 +582,32 @@ def deepmerge(args):
 
 # -- experiment 3 --------------------------------------------------------------------------
 
+#: PGD steps of the photo-z evaluation (step eps / 4) unless `--pgd-steps` gives others.
+EVALUATION_PGD_STEPS = 10
+
+
 def photoz(args):
     """Inception photo-z network: FGSM/PGD attacks and mixed-batch adversarial training."""
-    import keras
-
     from astrokeras import attacks, evaluation
     from astrokeras.data import load_manifest, load_pairs
 
-    out = Path(args.out) / "photoz"
-    data = _data(args, "photoz")
-    optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
-                 "beta_2": 0.8, "schedule": args.schedule}
-    training = {"epochs": args.epochs, "batch_size": args.batch_size}
-    methods = {"regular": {"name": "none"}}
-    for fraction in args.fractions:
-        methods[f"{args.train_attack}_fa{round(fraction * 100):02d}"] = {
-            "name": args.train_attack, "eps": args.eps, "fraction": fraction,
-            "label_source": args.label_source}
-        if args.train_attack == "pgd":  # the evaluation's PGD: same steps, step eps / 4
-            methods[f"pgd_fa{round(fraction * 100):02d}"].update(steps=args.pgd_steps)
-    trained_fa10 = f"{args.train_attack}_fa10"
+    out, plan, runs, first = _prepare(args)
+    recipes = runs[args.seeds[0]]
+    # the attacks of the evaluation: the adversarial recipes' eps, or --eps for both
+    eps = args.eps if args.eps is not None else next(
+        r["method"]["eps"] for r in recipes.values() if r["method"]["name"] in ("fgsm", "pgd"))
+    steps = args.pgd_steps or EVALUATION_PGD_STEPS
+    trained_fa10 = _fraction_label(args.train_attack, 0.1)
     started, per_seed, test = time.time(), [], None
     for seed in args.seeds:
         row = {}
-        for label, method in methods.items():
-            recipe = _recipe(f"{args.arch}_{label}", seed, out / f"seed{seed}" / label, data,
-                             {"architecture": args.arch}, method, optimizer, training)
+        for label, recipe in runs[seed].items():
             directory = _train(recipe)
             if test is None:
-                test = _photoz_test(data["directory"], load_manifest, load_pairs)
-            model = keras.models.load_model(directory / "classifier.keras", compile=False)
-            row[label] = _photoz_row(model, test, args, attacks, evaluation,
-                                     with_pgd=method["name"] in ("none", "pgd"))
+                test = _photoz_test(recipe["data"]["directory"], load_manifest, load_pairs)
+            model = load_model(directory / "classifier.keras")
+            row[label] = _photoz_row(model, test, eps, steps, attacks, evaluation,
+                                     with_pgd=recipe["method"]["name"] in ("none", "pgd"))
         if not per_seed:
             figure = out / "figures" / "photoz_dz.png"
             _plot_dz({m: row[m] for m in ("regular", trained_fa10) if m in row},
@@ -459,7 +622,7 @@ def photoz(args):
     conditions = ("clean", "fgsm", "pgd")
     keys = ("bias", "sigma_mad", "eta")
     aggregate = {m: {c: {k: _mean_std([r[m][c][k] for r in per_seed]) for k in keys}
-                     for c in conditions if c in per_seed[0][m]} for m in methods}
+                     for c in conditions if c in per_seed[0][m]} for m in plan}
     regular = aggregate["regular"]
     ratio = regular["fgsm"]["sigma_mad"]["mean"] / regular["clean"]["sigma_mad"]["mean"]
     checks = [_check("FGSM raises sigma_MAD at least 3x on the regular model", ratio, 3.0,
@@ -469,12 +632,14 @@ def photoz(args):
                 / aggregate[trained_fa10]["clean"]["sigma_mad"]["mean"])
         checks.append(_check("f_a = 10 % keeps the FGSM sigma_MAD within 1.5x of clean", kept,
                              1.5, kept <= 1.5))
+    data, training = first["data"], first["training"]
+    architecture = first["model"]["architecture"]
     results = {
         "experiment": "photoz", "paper": PAPER["photoz"], "date": _now(),
-        "command": " ".join(sys.argv), "machine": _machine(),
-        "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
-                  "batch_size": args.batch_size, "seeds": list(args.seeds),
-                  "architecture": args.arch, "eps": args.eps, "pgd_steps": args.pgd_steps,
+        "command": " ".join(sys.argv), "machine": _machine(), **_provenance(args, plan),
+        "scale": {"galaxies": data["n"], "size": data["size"], "epochs": training["epochs"],
+                  "batch_size": training["batch_size"], "seeds": list(args.seeds),
+                  "architecture": architecture, "eps": eps, "pgd_steps": steps,
                   "train_attack": args.train_attack,
                   "test_galaxies": int(len(test["z_spec"]))},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
@@ -485,9 +650,9 @@ def photoz(args):
         for condition, stats in per_condition.items():
             lines.append(f"| {method} | {condition} | " + " | ".join(
                 _fmt(stats[k], 4) for k in keys) + " |")
-    text = [f"# Photo-z, {args.arch} ({args.n} galaxies, {args.size}x{args.size}x5, "
-            f"{args.epochs} epochs, seeds {list(args.seeds)}; attacks eps = {args.eps}, "
-            f"PGD {args.pgd_steps} steps)", "", f"Paper: {PAPER['photoz']}", "",
+    text = [f"# Photo-z, {architecture} ({data['n']} galaxies, {data['size']}x{data['size']}x5, "
+            f"{training['epochs']} epochs, seeds {list(args.seeds)}; attacks eps = {eps}, "
+            f"PGD {steps} steps)", "", f"Paper: {PAPER['photoz']}", "",
             "z_phot is the probability-weighted mean of the PDF; dz = (z_phot - z_spec) / "
             "(1 + z_spec); eta = fraction with |dz| > 0.05.", "", "\n".join(lines), "",
             _checks_markdown(checks), "",
@@ -512,18 +677,16 @@ def _photoz_test(directory, load_manifest, load_pairs):
             "z_range": (float(z_range[0]), float(z_range[1]))}
 
 
-def _photoz_row(model, test, args, attacks, evaluation, with_pgd):
+def _photoz_row(model, test, eps, steps, attacks, evaluation, with_pgd):
     """bias, sigma_MAD, eta of one model on clean, FGSM and (optionally) PGD images."""
     z_min, z_max = test["z_range"]
     x, bins = test["x"], test["bins"]
     inputs = {"clean": x}
     # with dict inputs the attacks return the dict with only "image" perturbed
-    inputs["fgsm"] = attacks.fgsm(model, x, bins, eps=args.eps, clip=(0.0, 1.0),
-                                  batch_size=256)
+    inputs["fgsm"] = attacks.fgsm(model, x, bins, eps=eps, clip=(0.0, 1.0), batch_size=256)
     if with_pgd:
-        inputs["pgd"] = attacks.pgd(model, x, bins, eps=args.eps, step=args.eps / 4,
-                                    steps=args.pgd_steps, clip=(0.0, 1.0), seed=0,
-                                    batch_size=256)
+        inputs["pgd"] = attacks.pgd(model, x, bins, eps=eps, step=eps / 4, steps=steps,
+                                    clip=(0.0, 1.0), seed=0, batch_size=256)
     row = {}
     for condition, inp in inputs.items():
         got = evaluation.evaluate_photoz(model, inp, test["z_spec"], z_min=z_min, z_max=z_max,
@@ -557,11 +720,9 @@ def _plot_dz(rows, z_spec, path):
         axis.legend(fontsize=8)
     axes[0][0].set_ylabel("galaxies")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.partial.png")
-    figure.savefig(temporary, dpi=100)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=100)
     plt.close(figure)
-    os.replace(temporary, path)
 
 
 # -- experiment 4 --------------------------------------------------------------------------
@@ -626,42 +787,29 @@ def open_set_scores(model, paired, unknown_class, calibration=None):
 
 def universal(args):
     """Universal DA vs MMD with a class present only in the Y1 target, Ciprijanovic 2023."""
-    import keras
-
-    import astrokeras.training  # noqa: F401  (registers the training models)
     from astrokeras.evaluation import load_paired
 
-    semi = args.labeled_target > 0
-    out = Path(args.out) / ("universal_semi" if semi else "universal")
-    data = _data(args, "morphology", source="y10", target="y1",
-                 unknown_class=args.unknown_class)
-    if semi:  # the recipes record these; the simulated dataset is the same
-        data.update(labeled_target=args.labeled_target, labeled_share=args.labeled_share)
-    optimizer = {"name": "adam", "learning_rate": args.learning_rate, "beta_1": 0.7,
-                 "beta_2": 0.8, "schedule": "cosine"}
-    training = {"epochs": args.epochs, "batch_size": args.batch_size}
-    methods = {"mmd": {"name": "mmd", "weight": args.mmd_weight},
-               "universal": {"name": "universal", "weight": args.universal_weight}}
+    out, plan, runs, first = _prepare(args)
+    data = first["data"]
+    unknown_class, semi = data["unknown_class"], data["labeled_target"] > 0
+    epochs = first["training"]["epochs"]
     started, per_seed, paired = time.time(), [], None
     for seed in args.seeds:
         row = {}
-        for label, method in methods.items():
-            recipe = _recipe(f"convnet_{label}_open_set", seed, out / f"seed{seed}" / label,
-                             data, {"architecture": "convnet"}, method, optimizer, training)
+        for label, recipe in runs[seed].items():
             directory = _train(recipe)
             if paired is None:
                 paired = _test_images(data["directory"], ("y10", "y1"))
                 validation = load_paired(data["directory"], ["y1"], split="validation")
                 calibration = validation["images"]["y1"][
-                    np.asarray(validation["labels"]) != args.unknown_class]
-            model = keras.models.load_model(directory / "model.keras", compile=False)
-            row[label] = open_set_scores(model, paired, args.unknown_class,
-                                         calibration)["figures"]
+                    np.asarray(validation["labels"]) != unknown_class]
+            model = load_model(directory / "model.keras")
+            row[label] = open_set_scores(model, paired, unknown_class, calibration)["figures"]
         per_seed.append(row)
         print(f"  seed {seed}: " + json.dumps(row), flush=True)
     keys = ("known_accuracy", "unknown_detected", "known_rejected", "h_score",
             "calibrated_detected", "calibrated_rejected", "auroc_entropy", "auroc_latent")
-    aggregate = {m: {k: _mean_std([r[m][k] for r in per_seed]) for k in keys} for m in methods}
+    aggregate = {m: {k: _mean_std([r[m][k] for r in per_seed]) for k in keys} for m in plan}
     detected_gain = (aggregate["universal"]["unknown_detected"]["mean"]
                      - aggregate["mmd"]["unknown_detected"]["mean"])
     known_change = (aggregate["universal"]["known_accuracy"]["mean"]
@@ -682,25 +830,25 @@ def universal(args):
     ]
     results = {
         "experiment": "universal", "paper": PAPER["universal"], "date": _now(),
-        "command": " ".join(sys.argv), "machine": _machine(),
-        "scale": {"galaxies": args.n, "size": args.size, "epochs": args.epochs,
-                  "seeds": list(args.seeds), "unknown_class": args.unknown_class,
-                  "labeled_target": args.labeled_target,
-                  "labeled_share": args.labeled_share if semi else None},
+        "command": " ".join(sys.argv), "machine": _machine(), **_provenance(args, plan),
+        "scale": {"galaxies": data["n"], "size": data["size"], "epochs": epochs,
+                  "seeds": list(args.seeds), "unknown_class": unknown_class,
+                  "labeled_target": data["labeled_target"],
+                  "labeled_share": data["labeled_share"] if semi else None},
         "per_seed": per_seed, "aggregate": aggregate, "checks": checks,
         "seconds": {"training_and_metrics": time.time() - started},
     }
     lines = ["| training | known-class accuracy (Y1) | unknown detected | known rejected | "
              "H-score | calibrated: unknown detected | calibrated: known rejected | "
              "AUROC, entropy | AUROC, latent |", "|---|---|---|---|---|---|---|---|---|"]
-    for method in methods:
+    for method in plan:
         lines.append(f"| {method} | " + " | ".join(_fmt(aggregate[method][k]) for k in keys)
                      + " |")
-    semi_text = (f"; semi-supervised: {args.labeled_target} labeled Y1 training galaxies per "
-              f"known class, {args.labeled_share:g} of each target batch drawn from them, "
-              "for both trainings" if semi else "")
-    text = [f"# Universal DA, class {args.unknown_class} only in the Y1 target ({args.n} "
-            f"galaxies, {args.size}x{args.size}, {args.epochs} epochs, seeds "
+    semi_text = (f"; semi-supervised: {data['labeled_target']} labeled Y1 training galaxies "
+                 f"per known class, {data['labeled_share']:g} of each target batch drawn from "
+                 "them, for both trainings" if semi else "")
+    text = [f"# Universal DA, class {unknown_class} only in the Y1 target ({data['n']} "
+            f"galaxies, {data['size']}x{data['size']}, {epochs} epochs, seeds "
             f"{list(args.seeds)}{semi_text})", "", f"Paper: {PAPER['universal']}", "",
             "Open-set rule for both models: predict unknown where the prediction entropy "
             "exceeds log(K)/2 (K = 2 known classes). Calibrated: the same rule with the "
@@ -718,11 +866,12 @@ def universal(args):
 # -- docs/results.md -----------------------------------------------------------------------
 
 #: Where the papers' numbers beside ours were read. Only numbers read in these sources (or
-#: quoted in the text of issue 8, which says so) are given; the papers' tables themselves
-#: were not available here, and everything else reads "not available here".
+#: quoted from the papers' tables when the project was specified, labelled so) are given; the
+#: papers' tables themselves were not available here, and everything else reads "not
+#: available here".
 SOURCES = {
-    "issue": "quoted in the text of issue 8 (from the paper's tables; the tables themselves "
-             "were not available here)",
+    "tables": "figures of the papers' tables, quoted when the project was specified (the "
+              "tables themselves were not available here)",
     "deepadversaries": "abstract of Ciprijanovic et al. 2022, arXiv 2112.14299 (v1/v2), read "
                        "at https://www.bzpeer.com/works/deepadversaries-examining-the-"
                        "robustness-of-deep-learning-models-for-galaxy-morp-11214299 and "
@@ -737,6 +886,7 @@ SOURCES = {
                     "-domain",
 }
 NOT_AVAILABLE = "not available here"
+TABLES = "quoted from the tables"
 
 
 def _mean_of(aggregate, *keys):
@@ -778,9 +928,9 @@ def _paper_rows(folder, results):
         else:
             pixel = "not measured (run before the galaxies flipped under both were reported)"
         return [
-            ("regular, Y10 accuracy", "0.72 (ResNet18)", "issue", f"{_ours(reg10)} ({arch})"),
-            ("regular, Y1 accuracy", "0.43 (ResNet18)", "issue", f"{_ours(reg1)} ({arch})"),
-            ("MMD, Y1 accuracy", "0.66 (ResNet18)", "issue", f"{_ours(mmd1)} ({arch})"),
+            ("regular, Y10 accuracy", "0.72 (ResNet18)", "tables", f"{_ours(reg10)} ({arch})"),
+            ("regular, Y1 accuracy", "0.43 (ResNet18)", "tables", f"{_ours(reg1)} ({arch})"),
+            ("MMD, Y1 accuracy", "0.66 (ResNet18)", "tables", f"{_ours(mmd1)} ({arch})"),
             ("MMD - regular, Y1 accuracy", "+0.23 (\"by 23%\")", "deepadversaries",
              _ours(gain, signed=True)),
             ("MMD, Y10 accuracy; precision, recall, F1, Brier, AUC; the ConvNet rows (Table 2)",
@@ -795,7 +945,7 @@ def _paper_rows(folder, results):
         best = max((_mean_of(agg, m, "noisy", "accuracy") or 0.0) for m in ("mmd", "dann"))
         gain = None if regular is None else best - regular
         return [
-            ("regular, noisy-target accuracy", "near chance", "issue", _ours(regular)),
+            ("regular, noisy-target accuracy", "near chance", "tables", _ours(regular)),
             ("best of MMD and DANN - regular, target accuracy", "up to about +0.20 (\"up to "
              "~20%\", over DeepMerge II's two experiments)", "deepmerge2",
              _ours(gain, signed=True)),
@@ -805,13 +955,13 @@ def _paper_rows(folder, results):
     if folder == "photoz":
         clean = _mean_of(agg, "regular", "clean", "sigma_mad")
         rows = [
-            ("regular: FGSM sigma_MAD / clean sigma_MAD", "about 6", "issue",
+            ("regular: FGSM sigma_MAD / clean sigma_MAD", "about 6", "tables",
              _ours(_ratio(_mean_of(agg, "regular", "fgsm", "sigma_mad"), clean), 2)),
-            ("regular: FGSM eta / clean eta", "about 40", "issue",
+            ("regular: FGSM eta / clean eta", "about 40", "tables",
              _ours(_ratio(_mean_of(agg, "regular", "fgsm", "eta"),
                           _mean_of(agg, "regular", "clean", "eta")), 2)),
             ("f_a = 10 %: FGSM sigma_MAD / clean sigma_MAD", "near 1 (\"back near the clean "
-             "ones\")", "issue",
+             "ones\")", "tables",
              _ours(_ratio(_mean_of(agg, "fgsm_fa10", "fgsm", "sigma_mad"),
                           _mean_of(agg, "fgsm_fa10", "clean", "sigma_mad")), 2)),
             ("Tables 1-2 figures (bias, sigma_MAD, eta per training and attack)",
@@ -847,12 +997,14 @@ def _paper_table(folder, results):
     lines = ["| quantity | paper | ours, this scale | source of the paper's number |",
              "|---|---|---|---|"]
     for quantity, paper, source, ours in _paper_rows(folder, results):
-        where = {"issue": "issue 8", "deepadversaries": "Ciprijanovic et al. 2022 abstract",
+        where = {"tables": TABLES, "deepadversaries": "Ciprijanovic et al. 2022 abstract",
                  "deepmerge2": "DeepMerge II abstract",
                  "deepastrouda": "DeepAstroUDA abstract", None: "–"}[source]
         lines.append(f"| {quantity} | {paper} | {ours} | {where} |")
     return lines
 
+
+_DEFAULT_PAGE = "docs/results.md"
 
 _FOLDERS = (("Morphology, LSST Y10 -> Y1, ConvNet", "morphology_convnet"),
             ("Morphology, LSST Y10 -> Y1, ResNet18", "morphology_resnet18"),
@@ -879,7 +1031,8 @@ def report(args):
     figures = page.parent / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     sections = {folder: _section(title, folder, overrides.get(folder, out / folder),
-                                 folder in overrides, further.get(folder, ()), figures)
+                                 folder in overrides, further.get(folder, ()), figures,
+                                 _page_command(args, folder))
                 for title, folder in _FOLDERS if not only or folder in only}
     if only:
         sections = {**_page_sections(page), **sections}
@@ -887,38 +1040,45 @@ def report(args):
                      if key in sections}
     else:
         sections = {"": _page_header(), **sections}
-    _write_text(page, "\n".join(line for lines in sections.values() for line in lines) + "\n")
+    write_text_atomic(page, "\n".join(line for lines in sections.values() for line in lines)
+                      + "\n")
     print(f"Wrote {page} and {figures}")
 
 
 def _page_header():
     return ["# Reproducing the papers with astrokeras", "",
             "Generated by `python benchmarks/reproduce.py report` from the runs of "
-            "`benchmarks/reproduce.py` (each section gives its command, machine and time). "
+            "`benchmarks/reproduce.py` (each section gives the command that made its runs, "
+            "the recipes shipped in `models/` they trained with the command's overrides, its "
+            "machine and time, and the report command that writes the section; each figure "
+            "names its command and recipes). "
             "Data are astrokeras' own GalSim simulations at a scale that runs on 2 CPU "
             "cores, so the absolute numbers differ from the papers'; the shape of each "
             "result is what is compared. Means ± standard deviations over training seeds.",
             "", "Each section ends with the papers' numbers beside ours. Sources of the "
             "papers' numbers:", ""] + [f"- {key}: {text}" for key, text in (
-                ("issue 8", SOURCES["issue"]),
+                (TABLES, SOURCES["tables"]),
                 ("Ciprijanovic et al. 2022 abstract", SOURCES["deepadversaries"]),
                 ("DeepMerge II abstract", SOURCES["deepmerge2"]),
                 ("DeepAstroUDA abstract", SOURCES["deepastrouda"]))] + [
             "", "The papers' tables (Ciprijanovic et al. 2022 Tables 2-5, Ciprijanovic et al. "
             "2020/2021 Table 1, Campagne Tables 1-2, Ciprijanovic et al. 2023) were not "
-            "available here: where a figure is neither in an abstract above nor quoted in "
-            "issue 8 it reads \"not available here\"; none is estimated."]
+            "available here: where a figure is neither in an abstract above nor "
+            f"{TABLES} it reads \"not available here\"; none is estimated."]
 
 
-def _section(title, folder, base, read_from, further, figures):
+def _section(title, folder, base, read_from, further, figures, page_command):
     """One experiment's section of the page: its tables, the paper's numbers, its figures
-    (copied into `figures`) and the further runs of `--also`."""
+    (copied into `figures`, each with the recipes and command that made it) and the further
+    runs of `--also`; `page_command` is the report command that regenerates the section."""
     path = base / "results.json"
     parts = ["", f"## {title}", ""]
     if not path.exists():
-        return parts + [f"Not run yet: `python benchmarks/reproduce.py {_command_of(folder)}`."]
+        return parts + [f"Not run yet: `python {SCRIPT} {_command_of(folder)}`."]
     results = json.loads(path.read_text())
     parts += _run_summary(base, results, read_from=read_from)
+    parts += ["", f"This section of the page: `{page_command}`, after the commands that made "
+                  "its runs."]
     parts += ["", "Beside the paper:", ""] + _paper_table(folder, results)
     robustness = results.get("robustness")
     if robustness:
@@ -929,7 +1089,8 @@ def _section(title, folder, base, read_from, further, figures):
                                   ("### Latent-space distances", "### Attack",
                                    "### Jensen-Shannon"))
     for figure in _figures(base, robustness):
-        parts += ["", _copy_figure(figure, figures / f"{folder}_{figure.name}")]
+        parts += ["", _copy_figure(figure, figures / f"{folder}_{figure.name}"), "",
+                  figure_caption(results, figure.stem)]
     more = [(extra, json.loads((extra / "results.json").read_text())) for extra in further]
     for extra, other in more:
         n, epochs = other["scale"]["galaxies"], other["scale"]["epochs"]
@@ -940,11 +1101,88 @@ def _section(title, folder, base, read_from, further, figures):
         parts += ["", f"### The same at {heading}", ""]
         parts += _run_summary(extra, other, read_from=True, skip=("Paper:",))
         for figure in _figures(extra, other.get("robustness")):
-            parts += ["", _copy_figure(figure, figures / f"{prefix}_{figure.name}")]
+            parts += ["", _copy_figure(figure, figures / f"{prefix}_{figure.name}"), "",
+                      figure_caption(other, figure.stem)]
     if folder == "photoz" and more:
         parts += ["", "### Adversarial training by training-set size and length", ""]
         parts += _photoz_by_size([results] + [other for _, other in more])
     return parts
+
+
+def _run_plan(results):
+    """`(seeds, plan)` of a finished run: the recipes and overrides its results.json records,
+    or, for a run that predates that record, those its command resolves to now (the shipped
+    recipes with the command's overrides: what regenerates it)."""
+    if "recipes" in results:
+        return results["seeds"], results["recipes"]
+    argv = shlex.split(results["command"])
+    args = _parser().parse_args(argv[1:])  # argv[0] is the script
+    return args.seeds, recipe_plan(args)
+
+
+def _value(value):
+    """A recipe value as a TOML file writes it."""
+    return json.dumps(value)
+
+
+def _with_overrides(overrides):
+    return ", ".join(f"`{_key(dotted)} = {_value(value)}`" for dotted, value in overrides.items())
+
+
+def recipe_line(results):
+    """The page's line that names the shipped recipes of a run and the command's overrides.
+
+    Args:
+        results: a run's results.json (its `command`, and `recipes` and `seeds` where
+            recorded).
+
+    Returns:
+        One markdown line: each recipe file with its label, the overrides the command gives
+        every recipe, those it gives only some, and how seeds and folders are set.
+    """
+    seeds, plan = _run_plan(results)
+    shared = {dotted: value for dotted, value in next(iter(plan.values()))["overrides"].items()
+              if all(entry["overrides"].get(dotted, object()) == value
+                     for entry in plan.values())}
+    recipes = []
+    for label, entry in plan.items():
+        own = {k: v for k, v in entry["overrides"].items() if k not in shared}
+        recipes.append(f"`{entry['file']}`" + (f" with {_with_overrides(own)}" if own else "")
+                       + f" ({label})")
+    changed = (f"; overrides of the command for all: {_with_overrides(shared)}" if shared
+               else "")
+    return (f"Recipes: {', '.join(recipes)}{changed}; one run of each per seed of `--seeds` "
+            f"({', '.join(map(str, seeds))}) as `[experiment].seed`, its `[experiment].output` "
+            "and `[data].directory` under `--out`.")
+
+
+def figure_caption(results, stem):
+    """The line under a figure: the command and the shipped recipes that made it.
+
+    A figure named after one model (`church_window_mmd`) comes from that model's recipe;
+    the photo-z dz histograms from the regular and the f_a = 10 % recipes; the others from
+    every recipe of the run. Figures are made from the first seed's models.
+    """
+    seeds, plan = _run_plan(results)
+    labels = [label for label in plan if stem.endswith(f"_{label}")]
+    if not labels:
+        labels = [label for label in plan if stem != "photoz_dz"
+                  or label == "regular" or label.endswith("_fa10")]
+    files = " and ".join(dict.fromkeys(f"`{plan[label]['file']}`" for label in labels))
+    changed = any(plan[label]["overrides"] for label in labels)
+    return (f"Made by `python {results['command']}` from {files} (seed {seeds[0]}"
+            + (", with the overrides above" if changed else "") + ").")
+
+
+def _page_command(args, folder):
+    """The report command that regenerates `folder`'s section of the page as it is now."""
+    command = [f"python {SCRIPT}", f"--out {args.out}", "report"]
+    if Path(args.page) != Path(_DEFAULT_PAGE):
+        command.append(f"--page {args.page}")
+    command.append(f"--only {folder}")
+    command += [f"--use {pair}" for pair in args.use or () if pair.startswith(f"{folder}=")]
+    command += [f"--also {pair}" for pair in args.also or () if pair.startswith(f"{folder}=")]
+    return " ".join(command)
 
 
 def _only(folders, page):
@@ -978,9 +1216,8 @@ def _copy_figure(figure, target):
     """Copies `figure` to `target` atomically; returns the page's markdown image line."""
     import shutil
 
-    temporary = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(figure, temporary)
-    os.replace(temporary, target)
+    with atomic_path(target) as temporary:
+        shutil.copyfile(figure, temporary)
     return f"![{figure.stem}]({target.parent.name}/{target.name})"
 
 
@@ -1003,7 +1240,7 @@ def _run_summary(base, results, read_from, skip=()):
             f"{machine['cpus']} CPUs, load average {' '.join(machine['load_average'])} "
             f"at the end; {len(runs)} trainings, {fit / 60:.0f} minutes of `fit` in "
             "all, from their run.json; finished runs are reused, not retrained"
-            + (f"; read from `{base}`" if read_from else "") + ")."]
+            + (f"; read from `{base}`" if read_from else "") + ").", "", recipe_line(results)]
 
 
 def _photoz_by_size(runs):
@@ -1081,73 +1318,91 @@ def _figures(folder, robustness):
 
 # -- command line --------------------------------------------------------------------------
 
-def _experiment(commands, run, n, size, epochs, batch_size, seeds):
-    """A sub-command with the arguments every experiment has."""
+def _experiment(commands, run, seeds):
+    """A sub-command with the options every experiment has; each overrides a key of the
+    recipes (`OVERRIDES`) and, left out, keeps the recipe's value."""
     command = commands.add_parser(run.__name__, help=run.__doc__)
-    command.add_argument("--n", type=int, default=n, help="galaxies to simulate")
-    command.add_argument("--size", type=int, default=size, help="image side in pixels")
-    command.add_argument("--epochs", type=int, default=epochs)
-    command.add_argument("--batch-size", type=int, default=batch_size)
-    command.add_argument("--learning-rate", type=float, default=1e-3)
-    command.add_argument("--seeds", type=int, nargs="+", default=seeds)
-    command.add_argument("--softening", type=float, default=None,
-                         help="arcsinh softening of the data's stretch (default: the "
-                              "simulation's, 0.85 or 0.001 for photo-z); each value has its "
-                              "own data folder")
+    command.add_argument("--n", type=int, help="galaxies to simulate ([data].n)")
+    command.add_argument("--size", type=int, help="image side in pixels ([data].size)")
+    command.add_argument("--epochs", type=int, help="[training].epochs")
+    command.add_argument("--batch-size", type=int, help="[training].batch_size")
+    command.add_argument("--learning-rate", type=float, help="[optimizer].learning_rate")
+    command.add_argument("--seeds", type=int, nargs="+", default=seeds,
+                         help="one run of every recipe per seed ([experiment].seed; default "
+                              f"{' '.join(map(str, seeds))})")
+    command.add_argument("--softening", type=float,
+                         help="arcsinh softening of the data's stretch ([data].softening); each "
+                              "value has its own data folder")
     command.set_defaults(run=run)
     return command
 
 
 def _parser():
-    from astrokeras.training.recipe import SCHEDULES
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="runs/reproduce", help="output folder")
+    parser.add_argument("--out", default="runs/reproduce",
+                        help="output folder: runs, data ([data].directory) and results")
     commands = parser.add_subparsers(dest="experiment", required=True)
 
-    morph = _experiment(commands, morphology, 3000, 64, 12, 64, [0, 1, 2])
-    morph.add_argument("--arch", choices=("convnet", "resnet18"), default="convnet")
-    morph.add_argument("--schedule", choices=SCHEDULES, default="cosine")
-    morph.add_argument("--mmd-weight", type=float, default=0.05)
+    morph = _experiment(commands, morphology, [0, 1, 2])
+    morph.add_argument("--arch", choices=("convnet", "resnet18"), default="convnet",
+                       help="the recipes: models/ARCH_{regular,mmd}_y10_y1.toml")
+    morph.add_argument("--schedule", help="[optimizer].schedule")
+    morph.add_argument("--mmd-weight", type=float, help="[method].weight of the MMD recipe")
     morph.add_argument("--attack-n", type=int, default=50,
                        help="correctly classified Y10 images attacked per model (0: skip)")
     morph.add_argument("--max-iter", type=int, default=20, help="one-pixel DE generations")
     morph.add_argument("--popsize", type=int, default=400)
 
-    merge = _experiment(commands, deepmerge, 4000, 75, 15, 64, [0, 1, 2])
-    merge.add_argument("--mmd-weight", type=float, default=1.0)
-    merge.add_argument("--dann-weight", type=float, default=1.0)
+    merge = _experiment(commands, deepmerge, [0, 1, 2])
+    merge.add_argument("--mmd-weight", type=float, help="[method].weight of the MMD recipe")
+    merge.add_argument("--dann-weight", type=float, help="[method].weight of the DANN recipe")
 
-    open_set = _experiment(commands, universal, 3000, 64, 12, 64, [0, 1, 2])
-    open_set.add_argument("--unknown-class", type=int, default=2, help="2: mergers")
-    open_set.add_argument("--mmd-weight", type=float, default=0.05)
-    open_set.add_argument("--universal-weight", type=float, default=0.05)
-    open_set.add_argument("--labeled-target", type=int, default=0,
-                          help="semi-supervised (DeepAstroUDA): labeled Y1 training galaxies "
-                               "per known class, for both trainings; results go to "
-                               "universal_semi (0: unsupervised, to universal)")
-    open_set.add_argument("--labeled-share", type=float, default=0.25,
-                          help="share of each target batch drawn from the labeled galaxies")
+    open_set = _experiment(commands, universal, [0, 1, 2])
+    open_set.add_argument("--unknown-class", type=int,
+                          help="[data].unknown_class, the class only the target holds (the "
+                               "recipes': 2, mergers)")
+    open_set.add_argument("--mmd-weight", type=float, help="[method].weight of the MMD recipe")
+    open_set.add_argument("--universal-weight", type=float,
+                          help="[method].weight of the universal DA recipe")
+    open_set.add_argument("--labeled-target", type=int,
+                          help="above 0: the semi-supervised recipes (DeepAstroUDA, "
+                               "models/convnet_*_semi_unknown_merger.toml) with this many "
+                               "labeled Y1 training galaxies per known class "
+                               "([data].labeled_target), results in universal_semi; 0 or left "
+                               "out: the unsupervised recipes, results in universal")
+    open_set.add_argument("--labeled-share", type=float,
+                          help="[data].labeled_share: share of each target batch drawn from the "
+                               "labeled galaxies")
 
-    pz = _experiment(commands, photoz, 2000, 32, 8, 32, [0])
-    pz.add_argument("--arch", choices=("inception_photoz", "simple_photoz_cnn"),
-                    default="inception_photoz")
-    pz.add_argument("--schedule", choices=SCHEDULES, default="cosine")
-    pz.add_argument("--eps", type=float, default=0.01)
-    pz.add_argument("--pgd-steps", type=int, default=10)
-    pz.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.10, 0.20])
+    pz = _experiment(commands, photoz, [0])
+    pz.add_argument("--arch", dest="architecture",
+                    help="[model].architecture, e.g. simple_photoz_cnn (the recipes': "
+                         "inception_photoz)")
+    pz.add_argument("--schedule", help="[optimizer].schedule")
+    pz.add_argument("--eps", type=float,
+                    help="[method].eps of the adversarial recipes and the eps of the "
+                         "evaluation's attacks (default: the adversarial recipes', 0.01)")
+    pz.add_argument("--pgd-steps", type=int,
+                    help="steps of the evaluation's PGD (default "
+                         f"{EVALUATION_PGD_STEPS}) and [method].steps of PGD-trained recipes")
+    pz.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.10, 0.20],
+                    help="f_a of the adversarial trainings: models/inception_photoz_ATTACK_NN"
+                         ".toml for f_a = NN %%, or the f_a = 10 %% recipe with "
+                         "[method].fraction changed where there is no such file")
     pz.add_argument("--train-attack", choices=("fgsm", "pgd"), default="fgsm",
                     help="attack of the adversarial training (Campagne 2021: FGSM); pgd takes "
-                         "--pgd-steps steps of eps / 4 and is evaluated under PGD too; runs "
-                         "go to fgsm_faNN or pgd_faNN, so both can share an --out (the regular "
-                         "network is trained once), results.json holds the last command's")
-    pz.add_argument("--label-source", choices=("prediction", "label"), default="prediction",
-                    help="labels the training attack raises the loss of: the network's own "
-                         "predictions (no label leaking) or the true redshift bins; the "
-                         "recipes record it, so use another --out for each")
+                         "the PGD recipes (10 steps of eps / 4) and is evaluated under PGD too; "
+                         "runs go to fgsm_faNN or pgd_faNN, so both can share an --out (the "
+                         "regular network is trained once), results.json holds the last "
+                         "command's")
+    pz.add_argument("--label-source",
+                    help="[method].label_source of the adversarial recipes: labels the "
+                         "training attack raises the loss of, the network's own predictions "
+                         "(no label leaking) or the true redshift bins; use another --out for "
+                         "each")
 
     page = commands.add_parser("report", help=report.__doc__)
-    page.add_argument("--page", default="docs/results.md")
+    page.add_argument("--page", default=_DEFAULT_PAGE)
     page.add_argument("--use", action="append", metavar="FOLDER=PATH",
                       help="read one experiment's results from PATH instead of --out/FOLDER "
                            "(e.g. photoz=runs/old/photoz_n2000_8ep while it is re-run)")
@@ -1165,8 +1420,13 @@ def _parser():
 
 
 def main(argv=None):
+    from astrokeras.errors import AstroKerasError
+
     args = _parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except AstroKerasError as error:  # a recipe or an override that does not validate
+        raise SystemExit(f"error: {error}") from None
 
 
 if __name__ == "__main__":
