@@ -6,7 +6,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from astrokeras.errors import AstroKerasError, InvalidArgumentError
-from astrokeras.experiments import ATTACKS, REQUIRED, run_attack
+from astrokeras import experiments
+from astrokeras.experiments import ATTACKS, REQUIRED
 
 
 def _attack_name(value):
@@ -123,10 +124,10 @@ def attack(
             init=init)
         flags.update(clip="--clip-min/--clip-max")
         with ProgressBar(method) as progress:
-            summary = run_attack(model_path, data_path, out, attack=method, options=given,
-                                 n=n, target=target, domain=domain, split=split, z_max=z_max,
-                                 batch_size=batch_size, seed=seed, callback=progress,
-                                 flags=flags)
+            summary = experiments.run_attack(
+                model_path, data_path, out, attack=method, options=given, n=n, target=target,
+                domain=domain, split=split, z_max=z_max, batch_size=batch_size, seed=seed,
+                callback=progress, flags=flags)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None

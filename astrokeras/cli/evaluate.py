@@ -10,7 +10,8 @@ import typer
 from astrokeras.cli.attack import (ATTACK_CHOICES, EPS, MAX_ITER, NORM, OPTION, POPSIZE,
                                    ProgressBar, attack_options_given)
 from astrokeras.errors import AstroKerasError
-from astrokeras.experiments import ATTACKS, run_evaluation
+from astrokeras import experiments
+from astrokeras.experiments import ATTACKS
 
 NO_ATTACK = "none"
 
@@ -78,7 +79,7 @@ def evaluate(
         given, flags = attack_options_given(option, popsize=popsize, max_iter=max_iter,
                                             eps=eps, norm=norm)
         with ProgressBar() as progress:
-            written = run_evaluation(
+            written = experiments.run_evaluation(
                 model_path, data, out, compare=compare, domains=domain,
                 attack=None if attack == NO_ATTACK else attack, options=given, n=n,
                 split=split, max_images=max_images, bins=bins, resolution=resolution,

@@ -28,6 +28,7 @@ astrokeras.errors.ConfigError: Unknown architecture 'huge'. Got: 'huge'. Allowed
 
 import copy
 import dataclasses
+import importlib
 import types as _types
 
 from astrokeras.errors import ConfigError, InvalidArgumentError
@@ -67,11 +68,20 @@ class Registry:
 
     Args:
         kind: what the registry holds, in the singular, for messages ("method").
+        registrations: the module that registers the built-in entries, imported on the first
+            lookup, so that importing the registry (the CLI does, to list choices) does not
+            import TensorFlow and the models.
     """
 
-    def __init__(self, kind):
+    def __init__(self, kind, registrations=None):
         self.kind = kind
         self._entries = {}
+        self._registrations = registrations
+
+    def _load(self):
+        if self._registrations is not None:
+            module, self._registrations = self._registrations, None
+            importlib.import_module(module)
 
     def register(self, name, factory=None, *, schema=None, description="", replace=False,
                  **metadata):
@@ -88,6 +98,7 @@ class Registry:
         Returns:
             The `Entry` (or, as a decorator, the factory unchanged).
         """
+        self._load()
         if factory is None:
             def decorator(function):
                 self.register(name, function, schema=schema, description=description,
@@ -110,10 +121,12 @@ class Registry:
 
     def unregister(self, name):
         """Removes `name` (for tests and plugins that register temporarily)."""
+        self._load()
         self._entries.pop(name, None)
 
     def get(self, name):
         """The entry of `name`; `ConfigError` naming the allowed names if there is none."""
+        self._load()
         try:
             return self._entries[name]
         except (KeyError, TypeError):
@@ -122,22 +135,26 @@ class Registry:
 
     def names(self):
         """The registered names, in registration order."""
+        self._load()
         return tuple(self._entries)
 
     def __contains__(self, name):
+        self._load()
         return name in self._entries
 
     def __iter__(self):
-        return iter(self._entries.values())
+        self._load()
+        return iter(list(self._entries.values()))
 
     def __len__(self):
+        self._load()
         return len(self._entries)
 
     def __repr__(self):
         return f"Registry({self.kind!r}, {list(self._entries)})"
 
 
-METHODS = Registry("method")
-ATTACKS = Registry("attack")
-ARCHITECTURES = Registry("architecture")
-DATA_KINDS = Registry("data kind")
+METHODS = Registry("method", "astrokeras.experiments.methods")
+ATTACKS = Registry("attack", "astrokeras.experiments.attacks")
+ARCHITECTURES = Registry("architecture", "astrokeras.experiments.architectures")
+DATA_KINDS = Registry("data kind", "astrokeras.experiments.data_kinds")
