@@ -25,7 +25,7 @@ def _fit(method, domains, epochs=10, classifier_seed=0, learning_rate=1e-2, data
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     fit_kwargs.setdefault("validation_data", target)
     history = model.fit(paired(source, target, seed=data_seed), epochs=epochs, verbose=0,
-                        **fit_kwargs)
+                        shuffle=False, **fit_kwargs)
     accuracy = float((classifier.predict(target[0], verbose=0).argmax(1) == target[1]).mean())
     return model, history, accuracy
 
@@ -133,7 +133,7 @@ def test_jit_compiled_training_runs(domains):
     source, target = domains
     model = DomainAdaptationModel(make_classifier(), MMD(weight=1.0))
     model.compile(optimizer="adam", jit_compile=True)
-    history = model.fit(paired(source, target).take(4), epochs=1, verbose=0)
+    history = model.fit(paired(source, target).take(4), epochs=1, verbose=0, shuffle=False)
     assert np.isfinite(history.history["loss"][0])
 
 
@@ -148,7 +148,7 @@ def test_checkpoint_and_early_stopping_callbacks(domains, tmp_path):
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=1),
     ]
     model.fit(paired(source, target).take(4), epochs=2, validation_data=target, verbose=0,
-              callbacks=callbacks)
+              shuffle=False, callbacks=callbacks)
     assert isinstance(keras.models.load_model(checkpoint), DomainAdaptationModel)
 
 
@@ -199,7 +199,7 @@ def _one_step_classification_loss(model, source, target, target_labels):
 
     data = tf.data.Dataset.from_tensors(((source[0], target[0]), (source[1], target_labels)))
     model.compile(optimizer=keras.optimizers.SGD(0.0))
-    return model.fit(data, epochs=1, verbose=0).history["classification_loss"][0]
+    return model.fit(data, epochs=1, verbose=0, shuffle=False).history["classification_loss"][0]
 
 
 def test_labeled_target_images_join_the_cross_entropy(domains):
@@ -245,7 +245,7 @@ def test_a_few_labeled_target_images_raise_target_accuracy(domains, plain_result
     classifier = make_classifier(0)
     model = DomainAdaptationModel(classifier, None)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    model.fit(data, epochs=10, verbose=0)
+    model.fit(data, epochs=10, verbose=0, shuffle=False)
     accuracy = float((classifier.predict(target[0], verbose=0).argmax(1) == target[1]).mean())
     _, _, plain_accuracy = plain_result
     assert accuracy > plain_accuracy + 0.2, (accuracy, plain_accuracy)
