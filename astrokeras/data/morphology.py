@@ -13,7 +13,7 @@ import numpy as np
 from astrokeras.data import galaxies, morphometry, observation, surveys
 from astrokeras.data.rendering import Renderer
 from astrokeras.data.simulation import Record, Simulation, galaxy_seed
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 
 #: Smallest FFT field of the renderer, arcsec: holds the largest z = 0.05 galaxies and tails.
 RENDER_FIELD = 32.0
@@ -24,12 +24,10 @@ PAPER_CLASS_COUNTS = (14312, 8151, 2542)
 
 def check_size(size, minimum=16, maximum=512):
     """Validate an image side in pixels."""
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise InvalidArgumentError("`size` must be an integer number of pixels.", size,
-                                   f"{minimum}..{maximum}")
-    if not minimum <= size <= maximum:
+    size = check_positive_int("size", size, minimum=minimum)
+    if size > maximum:
         raise InvalidArgumentError("`size` is out of range.", size, f"{minimum}..{maximum}")
-    return int(size)
+    return size
 
 
 def check_range(name, value, low, high):

@@ -232,8 +232,8 @@ def write_dataset(simulation, n, directory, seed=0, shard_size=256, workers=1, s
     shard_size = check_positive_int("shard_size", shard_size)
     workers = simulation_lib.check_workers(workers)
     num_shards = check_positive_int("num_shards", num_shards)
-    if isinstance(shard_index, bool) or not isinstance(shard_index, (int, np.integer)) or \
-            not 0 <= shard_index < num_shards:
+    shard_index = check_positive_int("shard_index", shard_index, minimum=0)
+    if shard_index >= num_shards:
         raise InvalidArgumentError("`shard_index` must be in [0, num_shards).", shard_index,
                                    f"0..{num_shards - 1}")
     percentiles = check_percentiles(percentiles)

@@ -42,9 +42,7 @@ def galaxy_seed(seed, index):
 
 def check_seed(seed):
     """Validate a dataset seed: a non-negative integer."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidArgumentError("`seed` must be a non-negative integer.", seed, ">= 0")
-    return int(seed)
+    return check_positive_int("seed", seed, minimum=0)
 
 
 def balanced_counts(n, fractions):

@@ -3,7 +3,7 @@
 import keras
 from keras import layers, ops
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.layers.gradient_reversal import GradientReversal
 from astrokeras.training.methods.base import TransferMethod
 
@@ -39,9 +39,8 @@ class DANN(TransferMethod):
 
     def __init__(self, weight=1.0, hidden=(1024, 1024), dropout=0.5, schedule="ganin", **kwargs):
         super().__init__(weight=weight, **kwargs)
-        hidden = tuple(hidden)
-        if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1
-                             for h in hidden):
+        hidden = tuple(check_positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
+        if not hidden:
             raise InvalidArgumentError("`hidden` of DANN must be positive layer widths.", hidden,
                                        "a non-empty sequence of ints >= 1")
         if not 0.0 <= float(dropout) < 1.0:
