@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from astrokeras.attacks.checks import as_float_array, check_finite
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_images
 
 IMAGE_INPUT = "image"
 
@@ -68,16 +68,10 @@ class ModelInputs:
             else:
                 self.key = None
         self.is_dict = isinstance(x, dict)
-        image = x[self.key] if self.is_dict else x
-        self.image = as_float_array("x", image)
-        if self.image.ndim != 4:
-            raise InvalidArgumentError(
-                "`x` must hold channels-last images (batch, height, width, bands).",
-                self.image.shape, "a 4-D array")
-        if self.image.shape[0] == 0:
-            raise InvalidArgumentError("`x` holds no images.", self.image.shape,
-                                       "at least one image")
-        check_finite("x", self.image)
+        if self.is_dict:
+            self.image = check_images(f"x[{self.key!r}]", x[self.key])
+        else:
+            self.image = check_images("x", x)
         self._check_image_shape(model)
         self.others = {}
         if self.is_dict:

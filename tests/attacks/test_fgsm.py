@@ -105,6 +105,27 @@ def test_nan_input_is_rejected():
         fgsm(linear_classifier(W), x, eps=0.1)
 
 
+@pytest.mark.parametrize("x, message", [
+    (X[0], "`x` must be a batch of channels-last images"),
+    (X[:0], "`x` must be a batch of channels-last images"),
+    (np.full((1, 4, 4, 2), np.inf, np.float32), "`x` holds NaN or infinite values"),
+    ([["a"]], "`x` must be numeric images"),
+])
+def test_bad_image_batches_are_named_before_any_model_call(x, message):
+    counter = CallCounter()
+    model = keras.Sequential([keras.Input((4, 4, 2)), counter, keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    with pytest.raises(InvalidArgumentError, match=message):
+        fgsm(model, x, eps=0.1)
+    assert int(counter.calls.numpy()) == 0
+
+
+def test_bad_images_in_a_dict_name_their_key():
+    x = {"image": np.full((2, 8, 8, 5), np.nan, np.float32), "ebv": np.zeros((2, 1))}
+    with pytest.raises(InvalidArgumentError, match=r"`x\['image'\]` holds NaN"):
+        fgsm(photoz_model(), x, eps=0.1)
+
+
 def test_model_with_several_inputs_needs_one_named_image():
     a, b = keras.Input((4, 4, 2), name="cutout"), keras.Input((1,), name="ebv")
     out = keras.layers.Dense(2)(keras.layers.Concatenate()([keras.layers.Flatten()(a), b]))
