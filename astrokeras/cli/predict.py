@@ -24,7 +24,8 @@ def predict(
     preprocess: Annotated[Optional[bool], typer.Option(
         "--preprocess/--no-preprocess",
         help="Apply the export's clip + arcsinh stretch (raw inputs); default: when the "
-             "export recorded one.")] = None,
+             "export recorded one. An export made with --include-preprocessing stretches in "
+             "its graph and refuses --no-preprocess.")] = None,
     domain: Annotated[Optional[str], typer.Option(
         help="Domain of TFRecord datasets to read (default the first).")] = None,
     threads: Annotated[Optional[int], typer.Option(

@@ -9,7 +9,6 @@ import os
 import numpy as np
 
 from astrokeras.errors import InvalidArgumentError
-from astrokeras.files import atomic_path as atomic_file  # noqa: F401  (predict_files' name)
 
 DEFAULT_OUTPUTS = ("probabilities", "latent")
 DEFAULT_TOLERANCE = 1e-4

@@ -9,6 +9,7 @@ import numpy as np
 from astrokeras.errors import AstroKerasError, DataError, InvalidArgumentError, \
     check_positive_int
 from astrokeras.export import _common, inputs as inputs_lib
+from astrokeras.files import atomic_path
 
 PHOTOZ_COLUMNS = ("z_phot", "z_mode", "z_sigma", "z_p16", "z_p50", "z_p84")
 
@@ -56,7 +57,8 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
         out: the CSV file to write.
         batch_size: images per ONNX Runtime call.
         preprocess: apply the export's clip + arcsinh stretch (inputs in electrons per
-            second); default True when the export recorded one.
+            second); default True when the export recorded one. False (inputs already
+            stretched) is refused for an export that stretches in its graph.
         domain: which domain of TFRecord datasets to read (default the first).
         progress: optional callable `progress(files_done, files_total, rows)`.
 
@@ -64,7 +66,8 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
         A `PredictionReport`.
 
     Raises:
-        InvalidArgumentError: bad arguments (before any file is read).
+        InvalidArgumentError: bad arguments, or a `preprocess` the export cannot honour
+            (before any file is read).
 
     Example:
 
@@ -93,6 +96,11 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
     elif preprocess and predictor.preprocessing is None:
         raise InvalidArgumentError("`preprocess=True` but the export recorded no "
                                    "preprocessing.", preprocess, "False or None")
+    elif not preprocess and predictor.preprocessing_in_graph:
+        raise InvalidArgumentError(
+            f"`preprocess=False` but {predictor.path} stretches its inputs in its graph "
+            "(exported with include_preprocessing): it takes raw images.", preprocess,
+            "True or None")
     header = ["id", "source"]
     if predictor.task == "photoz":
         header += list(PHOTOZ_COLUMNS)
@@ -100,7 +108,7 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
         header += ["class"] + [f"p_{name}" for name in predictor.class_names]
 
     failed, rows, files = [], 0, 0
-    with _common.atomic_file(out) as temporary:
+    with atomic_path(out) as temporary:
         with open(temporary, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)

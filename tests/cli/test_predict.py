@@ -102,3 +102,16 @@ def test_corrupt_npz_is_reported_by_name_and_the_rest_predicted(exported, tmp_pa
     assert f"Skipped {tmp_path / 'b.npz'}: cannot read as .npz" in result.output
     assert "Wrote 5 predictions from 2 files" in result.output
     assert [r["id"] for r in csv.DictReader(out.open())] == ["a:0", "a:1", "a:2", "c:0", "c:1"]
+
+
+def test_no_preprocess_for_an_export_that_stretches_itself_exits_1_before_reading(tmp_path):
+    model = models.convnet((16, 16, 3))
+    to_onnx(model, tmp_path / "m.onnx", include_preprocessing=True, metadata=model_metadata(
+        model, class_names="spiral,elliptical,merger", bands="g,r,i", preprocessing=STRETCH))
+    cutouts(tmp_path / "in", 2)
+    out = tmp_path / "predictions.csv"
+    result = run(tmp_path / "m.onnx", tmp_path / "in", "--out", out, "--no-preprocess")
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "stretches its inputs in its graph" in lines[0]
+    assert "Skipped" not in result.output and not out.exists()

@@ -202,3 +202,39 @@ def test_npz_in_fortran_order_or_with_one_image_is_read_right(classifier, tmp_pa
     got = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in rows])
     np.testing.assert_allclose(got, model.predict(np.concatenate([x, x[:1]]), verbose=0),
                                atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def in_graph(classifier, tmp_path_factory):
+    """The classifier's model exported again with its stretch in the ONNX graph."""
+    from astrokeras.export import model_metadata, to_onnx
+
+    model, _ = classifier
+    path = tmp_path_factory.mktemp("in_graph") / "convnet.onnx"
+    to_onnx(model, path, metadata=model_metadata(model, class_names=CLASSES, bands="g,r,i",
+                                                 preprocessing=STRETCH),
+            include_preprocessing=True)
+    return OnnxPredictor(path)
+
+
+def test_no_preprocess_is_refused_up_front_for_an_export_that_stretches_itself(in_graph,
+                                                                                tmp_path):
+    np.save(tmp_path / "a.npy", np.ones((3, 16, 16, 3), "float32"))
+    with pytest.raises(InvalidArgumentError, match="stretches its inputs in its graph") as info:
+        predict_files(in_graph, [tmp_path / "a.npy"], tmp_path / "out.csv", preprocess=False)
+    assert "`preprocess=False`" in str(info.value) and in_graph.path in str(info.value)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_export_that_stretches_itself_predicts_raw_files_as_the_numpy_stretch(
+        classifier, in_graph, tmp_path):
+    _, predictor = classifier
+    raw = np.random.default_rng(6).uniform(-10, 80, (5, 16, 16, 3)).astype("float32")
+    np.save(tmp_path / "raw.npy", raw)
+    for name, onnx in (("numpy", predictor), ("graph", in_graph)):
+        report = predict_files(onnx, [tmp_path / "raw.npy"], tmp_path / f"{name}.csv")
+        assert report.rows == 5 and report.failed == []
+    numpy_rows, graph_rows = read_csv(tmp_path / "numpy.csv"), read_csv(tmp_path / "graph.csv")
+    for c in CLASSES:
+        np.testing.assert_allclose([float(r[f"p_{c}"]) for r in graph_rows],
+                                   [float(r[f"p_{c}"]) for r in numpy_rows], atol=1e-5)
