@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from astrokeras.errors import AstroKerasError, DataError, InvalidArgumentError
+from astrokeras.errors import AstroKerasError, InvalidArgumentError
 
 
 class Format(str, enum.Enum):
@@ -48,17 +48,27 @@ def export(
              "--dataset, --domain and --recipe override it.")] = None,
     tolerance: Annotated[float, typer.Option(
         help="Largest allowed max |exported - Keras| on the parity batch.")] = 1e-4,
+    include_preprocessing: Annotated[bool, typer.Option(
+        "--include-preprocessing/--no-include-preprocessing",
+        help="Put the clip + arcsinh stretch in the exported graph: the exported model then "
+             "takes raw flux images and stretches them itself, with the clip limits and "
+             "arcsinh softening recorded in the metadata (needs --dataset, --run or a run.json "
+             "beside MODEL). Default: off, the model takes stretched images and the stretch is "
+             "only recorded.")] = False,
 ):
     """Export a trained model to ONNX or a SavedModel with metadata and a parity check.
 
     The exported model and the Keras model run on a sample batch; the export fails (exit 1,
-    nothing written) if any output differs by more than --tolerance.
+    nothing written) if any output differs by more than --tolerance. With
+    --include-preprocessing the export takes raw flux images (electrons per second) and
+    applies the recorded clip + arcsinh stretch in its graph.
     """
     try:
         result = run_export(model_path=model_path, format=Format(format), out=out,
                             outputs=outputs, opset=opset, dataset=dataset, domain=domain,
                             class_names=class_names, bands=bands, z_min=z_min, z_max=z_max,
-                            recipe=recipe, run=run, tolerance=tolerance)
+                            recipe=recipe, run=run, tolerance=tolerance,
+                            include_preprocessing=include_preprocessing)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -69,7 +79,7 @@ def export(
 
 
 def run_export(*, model_path, format, out, outputs, opset, dataset, domain, class_names,
-               bands, z_min, z_max, recipe, tolerance, run=None):
+               bands, z_min, z_max, recipe, tolerance, run=None, include_preprocessing=False):
     """Check the arguments, load the model, build the metadata and export."""
     if not Path(model_path).is_file():
         raise FileNotFoundError(f"No such model file: {model_path}")
@@ -88,17 +98,9 @@ def run_export(*, model_path, format, out, outputs, opset, dataset, domain, clas
                                    (z_min, z_max), "both or neither")
     names = tuple(name.strip() for name in outputs.split(",") if name.strip())
 
-    import keras
+    from astrokeras import export as export_lib, load_model
 
-    import astrokeras.models  # noqa: F401 - registers the custom layers for load_model
-    import astrokeras.training  # noqa: F401
-    from astrokeras import export as export_lib
-
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except (ValueError, OSError, TypeError) as error:
-        raise DataError(f"Cannot load the model {model_path}: {error}", str(model_path)) \
-            from None
+    model = load_model(model_path)
     metadata = export_lib.model_metadata(
         model, class_names=class_names, bands=bands,
         redshift_range=None if z_min is None else (z_min, z_max), recipe=recipe,
@@ -106,6 +108,8 @@ def run_export(*, model_path, format, out, outputs, opset, dataset, domain, clas
         run=None if run is None else str(run))
     if format is Format.onnx:
         return export_lib.to_onnx(model, out, opset=opset, outputs=names, metadata=metadata,
-                                  tolerance=tolerance)
+                                  tolerance=tolerance,
+                                  include_preprocessing=include_preprocessing)
     return export_lib.to_saved_model(model, out, outputs=names, metadata=metadata,
-                                     tolerance=tolerance)
+                                     tolerance=tolerance,
+                                     include_preprocessing=include_preprocessing)

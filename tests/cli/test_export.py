@@ -68,6 +68,7 @@ def test_manifest_fills_classes_bands_and_preprocessing(saved_convnet, tmp_path)
     (["--format", "onnx", "--class-names", "a,b"], "`class_names` must hold 3"),
     (["--format", "onnx", "--z-max", "0.4"], "Give both --z-min and --z-max"),
     (["--format", "onnx", "--dataset", "/nonexistent"], "No manifest.json"),
+    (["--format", "onnx", "--include-preprocessing"], "needs the stretch in the metadata"),
 ])
 def test_bad_arguments_exit_1_with_one_line(saved_convnet, tmp_path, extra, message):
     result = run(saved_convnet[1], "--out", tmp_path / "x.onnx", *extra)
@@ -113,3 +114,43 @@ def test_run_directory_beside_the_model_gives_recipe_and_dataset(tmp_path):
                  "--domain", "y1")
     assert read_metadata(tmp_path / "m.onnx")["preprocessing"]["high"] == \
         manifest["preprocessing"]["y1"]["high"]
+
+
+def test_include_preprocessing_puts_the_recorded_stretch_in_the_graph(saved_convnet, tmp_path):
+    from astrokeras.data import MorphologySimulation, stretch, write_dataset
+    from astrokeras.export import OnnxPredictor
+
+    model, path = saved_convnet
+    manifest = write_dataset(MorphologySimulation(size=16), 4, str(tmp_path / "data"), seed=1)
+    predictors = {}
+    for flag in ("--include-preprocessing", "--no-include-preprocessing"):
+        out = tmp_path / f"{flag.strip('-')}.onnx"
+        result = run(path, "--format", "onnx", "--out", out, "--dataset", tmp_path / "data",
+                     flag)
+        assert result.exit_code == 0, result.output
+        predictors[flag] = OnnxPredictor(out)
+    in_graph = predictors["--include-preprocessing"]
+    recorded = predictors["--no-include-preprocessing"]
+    assert in_graph.preprocessing_in_graph and not recorded.preprocessing_in_graph
+    assert in_graph.metadata["preprocessing"] == recorded.metadata["preprocessing"]
+
+    clip = stretch(manifest, "y10")
+    low, high = np.asarray(clip.low), np.asarray(clip.high)
+    unit = np.random.default_rng(2).uniform(-0.2, 1.2, (6, 16, 16, 3))
+    raw = (low + (high - low) * unit).astype("float32")  # raw flux, beyond the clip limits too
+    expected = model.predict(clip(raw), verbose=0)
+    np.testing.assert_allclose(in_graph.predict(raw), expected, atol=1e-4)
+    np.testing.assert_allclose(recorded.predict(raw, preprocess=True), expected, atol=1e-4)
+    np.testing.assert_allclose(in_graph.predict(raw), recorded.predict(raw, preprocess=True),
+                               atol=1e-5)
+    assert np.abs(recorded.predict(raw, preprocess=False) - expected).max() > 1e-3
+
+
+def test_include_preprocessing_for_a_saved_model(saved_convnet, tmp_path):
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    write_dataset(MorphologySimulation(size=16), 4, str(tmp_path / "data"), seed=1)
+    result = run(saved_convnet[1], "--format", "saved_model", "--out", tmp_path / "sm",
+                 "--dataset", tmp_path / "data", "--include-preprocessing")
+    assert result.exit_code == 0, result.output
+    assert read_metadata(tmp_path / "sm")["preprocessing_in_graph"] is True
