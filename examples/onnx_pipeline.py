@@ -5,13 +5,15 @@ upstream process. This script watches such a folder, picks up every new cutout, 
 them in batches with an astrokeras model exported to ONNX, and writes one CSV per batch.
 It imports only onnxruntime, numpy and astropy (plus the standard library): no TensorFlow,
 no Keras, no astrokeras. Everything the model needs to know (input shape, band names, class
-names, the clip + arcsinh stretch it was trained with) is read from the metadata that
-`astrokeras export` embedded in the .onnx file.
+names) is read from the metadata that `astrokeras export` embedded in the .onnx file, and the
+clip + arcsinh stretch the model was trained with is part of its graph: the script hands it
+the raw cutouts (electrons per second) as they arrive.
 
-First export a trained model, giving the dataset it was trained on so the stretch is
-recorded:
+First export a trained model with its stretch in the graph, giving the dataset it was trained
+on (whose manifest holds the stretch's clip limits):
 
-    astrokeras export convnet.keras --format onnx --out convnet.onnx --dataset data/morphology
+    astrokeras export convnet.keras --format onnx --out convnet.onnx --dataset data/morphology \
+        --include-preprocessing
 
 Then run this script on it. Without a folder it simulates an alert stream itself (noisy
 galaxy-like blobs written as FITS, one damaged file among them) so that it runs as is:
@@ -23,7 +25,6 @@ galaxy-like blobs written as FITS, one damaged file among them) so that it runs 
 import argparse
 import csv
 import json
-import math
 import os
 import tempfile
 import time
@@ -38,6 +39,11 @@ from astropy.io import fits
 # ONNX Runtime picks the CUDA execution provider when the installed onnxruntime has it
 # (onnxruntime-gpu), else the CPU one. The astrokeras metadata is one JSON document under the
 # key "astrokeras" of the model's custom metadata.
+#
+# The stretch the model was trained with (Ciprijanovic et al. 2022: clip each band to dataset
+# percentiles, scale to [0, 1], then arcsinh) is applied by the graph when the metadata says
+# "preprocessing_in_graph". A model that only records its stretch expects stretched images,
+# which raw cutouts are not: it is refused here rather than fed the wrong inputs.
 
 
 def load_model(path):
@@ -47,23 +53,25 @@ def load_model(path):
     metadata = json.loads(session.get_modelmeta().custom_metadata_map["astrokeras"])
     if metadata["task"] != "classification":
         raise SystemExit(f"{path} is a {metadata['task']} model; this example classifies.")
+    if metadata.get("preprocessing") and not metadata.get("preprocessing_in_graph"):
+        raise SystemExit(f"{path} expects stretched images; export it with "
+                         "--include-preprocessing so that it takes raw cutouts.")
     return session, metadata
 
 
-# ## 2. The stretch the model was trained with
+# ## 2. Publishing a file
 #
-# Ciprijanovic et al. 2022: clip each band to dataset percentiles, scale to [0, 1], then
-# arcsinh. The limits per band come from the dataset manifest, copied into the metadata.
+# Writers publish each file under a temporary name starting with "." and rename it when it is
+# complete, so a reader never sees a half-written file; the reader ignores names starting
+# with ".".
 
 
-def stretch(images, preprocessing):
-    if preprocessing is None:  # the model was exported for already-stretched images
-        return images.astype(np.float32)
-    low = np.asarray(preprocessing["low"], np.float32)
-    high = np.asarray(preprocessing["high"], np.float32)
-    c = preprocessing["c"]
-    unit = (np.clip(images, low, high) - low) / (high - low)
-    return (np.arcsinh(unit / c) / math.asinh(1.0 / c)).astype(np.float32)
+def publish(final, write):
+    """Call `write(temporary_path)`, then rename the temporary file to `final`."""
+    folder, name = os.path.split(final)
+    temporary = os.path.join(folder, f".{name}.tmp")
+    write(temporary)
+    os.replace(temporary, final)
 
 
 # ## 3. Reading one cutout
@@ -88,8 +96,12 @@ def read_cutout(path, image_shape):
 
 # ## 4. A simulated alert stream (when no folder is given)
 #
-# Writers publish each file under a temporary name and rename it, so a reader never sees a
-# half-written cutout; the reader ignores names starting with ".".
+# Cutouts of galaxy-like blobs in electrons per second, published as they are written.
+
+
+def write_truncated(path):
+    with open(path, "wb") as handle:  # a FITS header cut short, as by a broken transfer
+        handle.write(b"SIMPLE  =                    T" + b" " * 50)
 
 
 def simulate_stream(folder, image_shape, count=40, burst=7, seed=0):
@@ -103,21 +115,16 @@ def simulate_stream(folder, image_shape, count=40, burst=7, seed=0):
             blob = np.exp(-(xx ** 2 + (yy * rng.uniform(0.4, 1.0)) ** 2) / (2 * size ** 2))
             cube = np.stack([rng.uniform(20, 200) * blob + rng.normal(0, 3, blob.shape)
                              for _ in range(bands)]).astype(np.float32)
-            final = os.path.join(folder, f"alert{index:05d}.fits")
-            temporary = os.path.join(folder, f".alert{index:05d}.fits.tmp")
-            if index == 11:
-                with open(temporary, "wb") as handle:  # a truncated transfer
-                    handle.write(b"SIMPLE  =                    T" + b" " * 50)
-            else:
-                fits.PrimaryHDU(cube).writeto(temporary)
-            os.replace(temporary, final)
+            write = write_truncated if index == 11 else fits.PrimaryHDU(cube).writeto
+            publish(os.path.join(folder, f"alert{index:05d}.fits"), write)
         yield
 
 
 # ## 5. The loop: poll, batch, classify, write
 #
 # New cutouts are collected until a batch is full (or the stream pauses), then classified in
-# one ONNX Runtime call. Each batch's results go to their own CSV, written atomically.
+# one ONNX Runtime call on the raw cutouts. Each batch's results go to their own CSV,
+# published like the cutouts.
 
 
 def classify(session, metadata, paths, results, batch_number):
@@ -131,17 +138,17 @@ def classify(session, metadata, paths, results, batch_number):
             print(f"  skipped {os.path.basename(path)}: {error}")
     if not images:
         return 0
-    batch = stretch(np.stack(images), metadata["preprocessing"])
-    probabilities = session.run(["probabilities"], {"image": batch})[0]
+    probabilities = session.run(["probabilities"], {"image": np.stack(images)})[0]
     classes = metadata["class_names"]
-    final = os.path.join(results, f"batch-{batch_number:05d}.csv")
-    temporary = final + ".tmp"
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "class"] + [f"p_{c}" for c in classes])
-        for name, p in zip(names, probabilities):
-            writer.writerow([name, classes[int(p.argmax())]] + [f"{v:.4f}" for v in p])
-    os.replace(temporary, final)
+
+    def write(path):
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "class"] + [f"p_{c}" for c in classes])
+            for name, p in zip(names, probabilities):
+                writer.writerow([name, classes[int(p.argmax())]] + [f"{v:.4f}" for v in p])
+
+    publish(os.path.join(results, f"batch-{batch_number:05d}.csv"), write)
     counts = {c: int((probabilities.argmax(axis=1) == k).sum()) for k, c in enumerate(classes)}
     print(f"  batch {batch_number}: {len(names)} cutouts -> {counts}")
     return len(names)
