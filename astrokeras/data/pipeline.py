@@ -238,6 +238,44 @@ def pick_labeled(directory, per_class, split="train", seed=0, classes=None,
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
 
 
+def read_values(directory, split="all", seed=None, fractions=DEFAULT_FRACTIONS, verify=True):
+    """The per-galaxy values stored in a dataset, with each galaxy's id and label, as arrays.
+
+    The scalars a simulation records beside the images (`value_names` in the manifest: Gini
+    and M20 with `morphometry=True`; `redshift`, `ebv` and `template` for photo-z) are read
+    without decoding any image, for diagrams and catalogues of a whole dataset.
+
+    Args:
+        directory: a dataset directory written by `write_dataset`.
+        split: "train", "validation", "test" or "all" (default).
+        seed, fractions, verify: as in `load` (they only matter for a split other than "all",
+            and `verify` for the shards' checksums).
+
+    Returns:
+        A dict of NumPy arrays, one value per galaxy in shard order: "galaxy_id" and "label"
+        (int64), then one float32 array per name in the manifest's `value_names`.
+
+    Example:
+
+    >>> import tempfile
+    >>> from astrokeras.data import MorphologySimulation, write_dataset
+    >>> path = tempfile.mkdtemp()
+    >>> _ = write_dataset(MorphologySimulation(size=32, morphometry=True), 3, path, seed=0)
+    >>> values = read_values(path)
+    >>> sorted(values), values["gini"].shape
+    (['galaxy_id', 'gini', 'label', 'm20'], (3,))
+    """
+    if seed is not None:
+        check_positive_int("seed", seed, minimum=0)
+    manifest = shards_lib.load_manifest(directory)
+    records, count = _records(directory, manifest, [], split, seed, fractions, verify)
+    columns = {"galaxy_id": np.int64, "label": np.int64}
+    columns.update((name, np.float32) for name in manifest["value_names"])
+    batches = list(records.batch(max(count, 1)).as_numpy_iterator())
+    return {name: np.concatenate([b[name] for b in batches]).astype(dtype) if batches else
+            np.zeros(0, dtype) for name, dtype in columns.items()}
+
+
 def _inputs(record, domain, manifest):
     import tensorflow as tf
 

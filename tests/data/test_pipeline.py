@@ -236,3 +236,35 @@ def test_pair_domains_keeps_target_labels_on_request():
     assert ys.numpy().tolist() == [0, 1] and yt.numpy().tolist() == [-1, 1]
     with pytest.raises(InvalidArgumentError, match="target_labels"):
         pair_domains(source, target.map(lambda x, y: x), target_labels=True)
+
+
+def test_read_values_gives_the_stored_values_of_each_galaxy(tmp_path):
+    from astrokeras.data import MorphologySimulation, write_dataset
+    from astrokeras.data.pipeline import read_values
+
+    sim = MorphologySimulation(size=16, class_fractions=(1, 1, 1), morphometry=True)
+    write_dataset(sim, 5, tmp_path, seed=2, shard_size=2)
+    raw = simulate(sim, 5, seed=2)
+    values = read_values(tmp_path)
+    assert list(values) == ["galaxy_id", "label", "gini", "m20"]
+    np.testing.assert_array_equal(values["galaxy_id"], np.arange(5))
+    np.testing.assert_array_equal(values["label"], raw["label"])
+    for name in ("gini", "m20"):
+        assert values[name].dtype == np.float32
+        np.testing.assert_array_equal(values[name], raw[name])
+    test = read_values(tmp_path, split="test")
+    np.testing.assert_array_equal(test["galaxy_id"], split_ids(5, 2)["test"])
+    np.testing.assert_array_equal(test["gini"], raw["gini"][split_ids(5, 2)["test"]])
+
+
+def test_read_values_without_values_and_bad_arguments(tiny_dataset):
+    from astrokeras.data.pipeline import read_values
+
+    path, manifest = tiny_dataset
+    values = read_values(path, split="validation")
+    assert list(values) == ["galaxy_id", "label"]
+    assert values["galaxy_id"].tolist() == split_ids(12, manifest["seed"])["validation"].tolist()
+    with pytest.raises(InvalidArgumentError, match="`split`"):
+        read_values(path, split="holdout")
+    with pytest.raises(InvalidArgumentError, match="`seed`"):
+        read_values(path, seed=-1)
