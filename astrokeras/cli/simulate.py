@@ -5,7 +5,8 @@
     astrokeras simulate photoz --n 20000 --out data/photoz --shard-index 3 --num-shards 8
     astrokeras simulate show data/y10y1
 
-The commands only parse options, show progress and call `astrokeras.data`.
+The commands only parse options, show progress and call `astrokeras.data` (and
+`astrokeras.plots` for `show`).
 """
 
 import functools
@@ -188,118 +189,24 @@ def photoz(
                             num_bins=num_bins, ebv_max=ebv_max)
 
 
-def _rgb(images, bands):
-    """(n, h, w, bands) in [0, 1] -> (n, h, w, 3): reddest band as red, bluest as blue."""
-    import numpy as np
-
-    if images.shape[-1] == 1:
-        return np.repeat(images, 3, axis=-1)
-    picks = [len(bands) - 1, len(bands) // 2, 0] if len(bands) >= 3 else [1, 0, 0]
-    return np.clip(images[..., picks], 0, 1)
-
-
 @simulate_app.command("show")
 def show(
     directory: Annotated[Path, typer.Argument(help="A dataset directory.")],
     out: Annotated[Optional[Path], typer.Option(
-        "--out", help="PNG path (default: DIRECTORY/examples.png).")] = None,
+        "--out", help="PNG path (default: DIRECTORY/examples.png); a Gini-M20 diagram, when "
+        "the dataset records them, goes beside it as NAME_gm20.png.")] = None,
     per_class: Annotated[int, typer.Option("--per-class", help="Examples per class.")] = 4,
 ):
     """Write a PNG grid of examples per class and domain (the paper's figure 2)."""
+    from astrokeras.plots import plot_dataset_examples
+
+    out = Path(directory) / "examples.png" if out is None else out
+    gini_m20 = out.with_name(f"{out.stem}_gm20.png")
     try:
-        path = show_dataset(directory, out, per_class)
+        figures = plot_dataset_examples(directory, out, per_class=per_class,
+                                        gini_m20_path=gini_m20)
     except (AstroKerasError, FileNotFoundError) as error:
         _fail(error)
-    typer.echo(f"Wrote {path}")
-
-
-def show_dataset(directory, out=None, per_class=4):
-    """Draw the example grid (and the G-M20 diagram when recorded); returns the PNG path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from astrokeras.data import load, load_manifest, shard_paths
-    from astrokeras.errors import InvalidArgumentError
-
-    if per_class < 1:
-        raise InvalidArgumentError("`--per-class` must be at least 1.", per_class, ">= 1")
-    manifest = load_manifest(directory)
-    shard_paths(directory, manifest, verify=True)
-    classes = manifest["classes"] or ["all"]
-    domains = manifest["domains"]
-    picked = {d: {c: [] for c in range(len(classes))} for d in domains}
-    for domain in domains:
-        for images, labels in load(directory, domain, split="all", batch_size=64,
-                                   shuffle=False, augment_images=False):
-            images = images["image"] if isinstance(images, dict) else images
-            for image, label in zip(images.numpy(), labels.numpy()):
-                key = int(label) if manifest["classes"] else 0
-                if len(picked[domain][key]) < per_class:
-                    picked[domain][key].append(image)
-            if all(len(v) >= per_class for v in picked[domain].values()):
-                break
-    rows = [(d, c) for c in range(len(classes)) for d in domains]
-    fig, axes = plt.subplots(len(rows), per_class, figsize=(1.6 * per_class, 1.6 * len(rows)),
-                             squeeze=False)
-    for r, (domain, c) in enumerate(rows):
-        stamps = picked[domain][c]
-        rgb = _rgb(np.asarray(stamps), manifest["bands"]) if stamps else []
-        for k in range(per_class):
-            ax = axes[r, k]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if k < len(rgb):
-                ax.imshow(rgb[k], origin="lower")
-            if k == 0:
-                ax.set_ylabel(f"{classes[c]}\n{domain}", fontsize=8)
-    fig.suptitle(f"{manifest['kind']}: {manifest['n']} galaxies, seed {manifest['seed']}",
-                 fontsize=9)
-    fig.tight_layout()
-    out = Path(directory) / "examples.png" if out is None else Path(out)
-    _save(fig, out)
-    plt.close(fig)
-    if {"gini", "m20"} <= set(manifest["value_names"]):
-        _gm20(directory, manifest, out.with_name(out.stem + "_gm20.png"))
-    return out
-
-
-def _save(fig, out):
-    from astrokeras.files import atomic_path
-
-    with atomic_path(out) as temporary:
-        fig.savefig(temporary, dpi=120)
-
-
-def _gm20(directory, manifest, out):
-    """The Gini-M20 diagram of the noiseless galaxies with Lotz et al. 2008's boundaries."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import tensorflow as tf
-
-    from astrokeras.data import shard_paths
-    from astrokeras.data.pipeline import _parser
-
-    values = {"label": [], "gini": [], "m20": []}
-    parse = _parser(manifest, [])
-    for record in tf.data.TFRecordDataset(shard_paths(directory, manifest)).map(parse):
-        for key in values:
-            values[key].append(float(record[key]))
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    for k, name in enumerate(manifest["classes"]):
-        sel = np.asarray(values["label"]) == k
-        ax.scatter(np.asarray(values["m20"])[sel], np.asarray(values["gini"])[sel], s=6,
-                   label=name)
-    m = np.linspace(-3.0, 0.0, 50)
-    ax.plot(m, -0.14 * m + 0.33, "k-", lw=1, label="merger line (Lotz+08)")
-    m_early = m[m < -1.68]
-    ax.plot(m_early, 0.14 * m_early + 0.80, "k--", lw=1, label="E/S0/Sa | Sb-Ir")
-    ax.set_xlim(0.0, -3.0)
-    ax.set_xlabel("M20")
-    ax.set_ylabel("Gini")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    _save(fig, out)
-    plt.close(fig)
+    typer.echo(f"Wrote {out}")
+    if "gini_m20" in figures:
+        typer.echo(f"Wrote {gini_m20}")

@@ -25,6 +25,8 @@ def test_simulate_morphology_writes_a_dataset_and_show_draws_it(tmp_path):
     png = out / "examples.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "examples_gm20.png").exists()
+    assert result.output.splitlines() == [f"Wrote {out / 'examples.png'}",
+                                          f"Wrote {out / 'examples_gm20.png'}"]
 
 
 def test_shard_index_run_leaves_the_manifest_to_the_last_part(tmp_path):
@@ -55,6 +57,12 @@ def test_show_on_a_missing_dataset_fails_cleanly(tmp_path):
     assert "manifest" in result.output
 
 
+def test_show_with_a_bad_per_class_is_one_line_naming_it(tmp_path):
+    result = runner.invoke(app, ["simulate", "show", str(tmp_path), "--per-class", "0"])
+    assert result.exit_code == 1
+    assert "`per_class`" in result.output and "Traceback" not in result.output
+
+
 def test_simulate_deepmerge_and_photoz(tmp_path):
     result = runner.invoke(app, ["simulate", "deepmerge", "--n", "2", "--out",
                                  str(tmp_path / "dm"), "--size", "20", "--workers", "1"])
@@ -69,8 +77,11 @@ def test_simulate_deepmerge_and_photoz(tmp_path):
     manifest = json.loads((tmp_path / "pz" / "manifest.json").read_text())
     assert manifest["bands"] == ["u", "g", "r", "i", "z"]
     assert manifest["simulation"]["num_bins"] == 10
-    result = runner.invoke(app, ["simulate", "show", str(tmp_path / "pz"), "--per-class", "2"])
+    result = runner.invoke(app, ["simulate", "show", str(tmp_path / "pz"), "--per-class", "2",
+                                 "--out", str(tmp_path / "pz.png")])
     assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"Wrote {tmp_path / 'pz.png'}"]  # no Gini-M20
+    assert (tmp_path / "pz.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_softening_defaults_per_kind_is_stored_and_is_checked_before_simulating(tmp_path):

@@ -4,7 +4,8 @@ import pytest
 
 from conftest import assert_docstring_examples_pass
 
-MODULES = ["church_window", "isomap", "roc", "distance_histogram", "photoz_plots"]
+MODULES = ["church_window", "isomap", "roc", "distance_histogram", "photoz_plots",
+           "dataset_examples"]
 
 
 @pytest.mark.parametrize("name", MODULES)
