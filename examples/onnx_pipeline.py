@@ -43,7 +43,8 @@ from astropy.io import fits
 # The stretch the model was trained with (Ciprijanovic et al. 2022: clip each band to dataset
 # percentiles, scale to [0, 1], then arcsinh) is applied by the graph when the metadata says
 # "preprocessing_in_graph". A model that only records its stretch expects stretched images,
-# which raw cutouts are not: it is refused here rather than fed the wrong inputs.
+# which raw cutouts are not: it is refused here rather than fed the wrong inputs. A model
+# that records no stretch at all takes the cutouts as they are.
 
 
 def load_model(path):
