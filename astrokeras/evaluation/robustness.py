@@ -30,9 +30,6 @@ from astrokeras.evaluation.jensen_shannon import js_distance
 from astrokeras.evaluation.latent import distance_statistics, latent_embeddings
 from astrokeras.models.split import LATENT_LAYER, latent_output, unwrap_classifier
 
-ATTACKS = ("one-pixel", "fgsm")
-ONE_PIXEL = "one-pixel"
-FGSM = "fgsm"
 #: The Table 2 metrics, in the paper's column order.
 TABLE2_METRICS = ("accuracy", "precision", "recall", "f1", "brier", "roc_auc")
 #: Base images used for the latent scale at most (all pairs of 2,000 are 2 million distances).
@@ -79,18 +76,19 @@ class RobustnessEvaluation:
 
 
 def evaluate_robustness(models, images, labels, class_names=None, attack=None, n=150,
-                        attack_options=None, layer=LATENT_LAYER, batch_size=64, bins=30,
-                        progress=None, scale_galaxies=SCALE_GALAXIES):
+                        layer=LATENT_LAYER, batch_size=64, bins=30, progress=None,
+                        scale_galaxies=SCALE_GALAXIES):
     """Measure how one or two classifiers respond to noisier data and adversarial attacks.
 
     The procedure of Ciprijanovic et al. 2022 (sections 4-5): each model classifies the same
     galaxies in every domain of `images` (Y10, the training depth, first; then Y1), giving the
     Table 2 metrics per domain; the Euclidean distance between the latent embedding of each
     base (first-domain) image and that of its twin in each other domain measures how far the
-    noise moves it; with `attack="one-pixel"`, base images are attacked with their true
-    labels and the distance to each successful one-pixel image is measured too
-    (Table 3), together with the attack's success rate and the generations it needed.
-    `attack="fgsm"` does the same with the fast gradient sign method (Campagne 2021). As in the
+    noise moves it; with an `attack` (the paper's one-pixel attack, or FGSM as in Campagne
+    2021: `astrokeras.experiments.robustness_attack("one-pixel", {...})` builds one from the
+    attack registry), base images are attacked with their true labels and the distance to
+    each successful adversarial image is measured too (Table 3), together with the attack's
+    success rate and, for the one-pixel attack, the generations it needed. As in the
     paper, only correctly classified images are attacked: for each model, the first `n` base
     images it classifies correctly, so a success is a flipped decision. With two
     models (e.g. regular and domain-adapted), the Jensen-Shannon distance between their
@@ -106,17 +104,13 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
             base domain first, all of one shape `(n_galaxies, height, width, bands)`.
         labels: true classes `(n_galaxies,)`.
         class_names: optional names of the classes.
-        attack: `None`, `"one-pixel"`, `"fgsm"`, or any attack as a callable
-            `attack(model, x, y, batch_size=...)` with a `name` attribute, returning
-            `(adversarial, success, summary, result)`: the adversarial images, whether each
-            flipped the decision, a summary dict (`images`, `succeeded`, `success_rate`,
-            `mean_generations`, `median_generations`) and the attack's own result object or
-            None (the form the experiments' attack registry hands over).
+        attack: `None`, or an attack as a callable `attack(model, x, y, batch_size=...)` with
+            a `name` attribute, returning `(adversarial, success, summary, result)`: the
+            adversarial images, whether each flipped the decision, a summary dict (`images`,
+            `succeeded`, `success_rate`, `mean_generations`, `median_generations`) and the
+            attack's own result object or None. `astrokeras.experiments.robustness_attack`
+            makes one of any attack in the registry, with its options.
         n: number of correctly classified base images attacked per model (the paper: 150).
-        attack_options: keyword arguments of `astrokeras.attacks.one_pixel` (e.g. `popsize`,
-            `max_iter`, `pixels`, `seed`, `bounds`, `callback`) or of `astrokeras.attacks.fgsm`
-            (`eps`, required, `norm`, `clip`); none for a callable `attack` (it holds its
-            own).
         layer: name of the latent layer.
         batch_size: images per model call.
         bins: number of shared histogram bins of the Jensen-Shannon distances.
@@ -152,11 +146,10 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
     if scale_galaxies < 2:
         raise InvalidArgumentError("`scale_galaxies` must be at least 2 (one pair).",
                                    scale_galaxies, ">= 2")
-    attack_options = dict(attack_options or {})
     if class_names is not None and len(list(class_names)) != num_classes:
         raise InvalidArgumentError("`class_names` must hold one name per class.",
                                    list(class_names), f"{num_classes} names")
-    attack, run_attack = _check_attack(attack, attack_options)
+    attack, run_attack = _check_attack(attack)
     if attack is None and len(domains) < 2:
         raise InvalidArgumentError("Give a second domain or an attack: there is nothing to "
                                    "compare the base images with.", domains,
@@ -222,48 +215,17 @@ def evaluate_robustness(models, images, labels, class_names=None, attack=None, n
         attack=attack)
 
 
-def _check_attack(attack, options):
+def _check_attack(attack):
     """`(name, callable)` of the `attack` argument (`(None, None)` without an attack)."""
     if attack is None:
         return None, None
-    if callable(attack):
-        name = getattr(attack, "name", None)
-        if not isinstance(name, str) or not name:
-            raise InvalidArgumentError("A callable `attack` needs a `name` attribute (a str).",
-                                       type(attack).__name__, "an object with .name")
-        if options:
-            raise InvalidArgumentError("`attack_options` go with a named attack; a callable "
-                                       "`attack` holds its own.", sorted(options), "{}")
-        return name, attack
-    if attack not in ATTACKS:
-        raise InvalidArgumentError("Unknown `attack`.", attack,
-                                   f"None, one of {ATTACKS} or a callable attack")
-    _check_attack_options(attack, options)
-    if attack == FGSM and "eps" not in options:
-        raise InvalidArgumentError("The FGSM attack needs `attack_options['eps']`.",
-                                   sorted(options), "a dict with eps")
-
-    def run(model, x, y, batch_size):
-        return _attack(attack, model, x, y, options, batch_size)
-
-    return attack, run
-
-
-def _attack(attack, model, x, y, options, batch_size):
-    """Attack `x`; return (adversarial images, success flags, summary, OnePixelResult or None)."""
-    from astrokeras import attacks as attacks_lib
-
-    options = {"batch_size": batch_size, **options}
-    if attack == ONE_PIXEL:
-        result = attacks_lib.one_pixel(model, x, y, **options)
-        return result.adversarial, result.success, result.summary(), result
-    adversarial = np.asarray(attacks_lib.fgsm(model, x, y, **options), np.float32)
-    after = np.argmax(model.predict(adversarial, batch_size=batch_size, verbose=0), axis=1)
-    success = after != y
-    summary = {"images": int(len(y)), "succeeded": int(success.sum()),
-               "success_rate": float(np.mean(success)), "mean_generations": None,
-               "median_generations": None}
-    return adversarial, success, summary, None
+    name = getattr(attack, "name", None)
+    if not callable(attack) or not isinstance(name, str) or not name:
+        raise InvalidArgumentError(
+            "`attack` must be a callable with a `name` attribute (a str), e.g. "
+            "astrokeras.experiments.robustness_attack('one-pixel', {...}).",
+            type(attack).__name__, "None or an attack object with .name")
+    return name, attack
 
 
 def latent_scale(latents, max_galaxies=SCALE_GALAXIES, seed=0):
@@ -602,17 +564,3 @@ def _num_classes(models):
         raise InvalidArgumentError("The models must have the same number of classes.", counts,
                                    "one number of classes")
     return next(iter(counts.values()))
-
-
-def _check_attack_options(attack, options):
-    import inspect
-
-    from astrokeras import attacks as attacks_lib
-
-    function = attacks_lib.one_pixel if attack == ONE_PIXEL else attacks_lib.fgsm
-    allowed = [name for name in inspect.signature(function).parameters
-               if name not in ("model", "x", "y")]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise InvalidArgumentError(f"`attack_options` holds arguments {attack} does not take.",
-                                   unknown, allowed)

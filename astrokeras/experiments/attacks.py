@@ -82,6 +82,8 @@ ONE_PIXEL_SCHEMA = {
     "max_iter": (int, 80, Bound(0)),
     "strategy": (str, "rand1", ("rand1", "best1")),
     "init": (str, "normal", ("normal", "uniform")),
+    # the range of the new pixel values; None: each band's minimum and maximum over the images
+    "bounds": ((tuple, list), None, _clip_pair),
 }
 
 
@@ -228,7 +230,7 @@ def pgd(model, x, y=None, *, target=None, batch_size=None, seed=0, callback=None
 
 
 def one_pixel(model, x, y=None, *, target=None, batch_size=None, seed=0, callback=None,
-              pixels=1, popsize=400, max_iter=80, strategy="rand1", init="normal"):
+              pixels=1, popsize=400, max_iter=80, strategy="rand1", init="normal", bounds=None):
     """The one-pixel attack (Su et al. 2019) through `astrokeras.attacks.one_pixel`."""
     from astrokeras import attacks
 
@@ -240,7 +242,8 @@ def one_pixel(model, x, y=None, *, target=None, batch_size=None, seed=0, callbac
                      generation + 1, max_iter + 1)
     result = attacks.one_pixel(model, x, y, target=target, pixels=pixels, popsize=popsize,
                                max_iter=max_iter, seed=seed, batch_size=batch_size,
-                               callback=report, strategy=strategy, init=init)
+                               callback=report, strategy=strategy, init=init,
+                               bounds=None if bounds is None else tuple(bounds))
     summary = {k: v for k, v in result.summary().items() if k.endswith("generations")}
     return AttackOutcome(
         adversarial=result.adversarial, success=result.success, summary=summary,

@@ -134,6 +134,28 @@ def _photoz_attacks():
     return [entry for entry in ATTACKS if entry.metadata.get("photoz")]
 
 
+def robustness_attack(name, options=None, seed=0, callback=None):
+    """An attack of the registry, ready for `evaluation.evaluate_robustness`.
+
+    Args:
+        name: a name in `ATTACKS` ("one-pixel", "fgsm", "pgd", or one registered later).
+        options: the attack's options (checked against its schema; defaults filled in).
+        seed: seed of the attack's randomness.
+        callback: optional `callback(description, completed, total)` progress hook.
+
+    Returns:
+        A `RobustnessAttack`.
+
+    Example:
+
+    >>> attack = robustness_attack("fgsm", {"eps": 0.01})
+    >>> attack.name, attack.options["norm"]
+    ('fgsm', 'inf')
+    """
+    entry, options = attack_options(name, options)
+    return RobustnessAttack(entry, options, seed=seed, callback=callback)
+
+
 class RobustnessAttack:
     """An `ATTACKS` entry in the form `evaluation.evaluate_robustness` calls an attack.
 

@@ -5,6 +5,7 @@ from astrokeras.errors import InvalidArgumentError
 from astrokeras.evaluation import (classification_metrics, distance_statistics,
                                    evaluate_robustness, js_distance, latent_distances,
                                    latent_embeddings, markdown_tables, robustness_summary)
+from astrokeras.experiments import robustness_attack
 from evaluation_helpers import paired_images, tiny_classifier
 
 
@@ -16,8 +17,9 @@ def evaluation():
     labels = np.argmax(regular.predict(y10, verbose=0), axis=1)
     result = evaluate_robustness(
         {"regular": regular, "adapted": adapted}, {"y10": y10, "y1": y1}, labels,
-        class_names=["spiral", "elliptical", "merger"], attack="one-pixel", n=6,
-        attack_options=dict(popsize=10, max_iter=5, seed=0, bounds=(-30.0, 30.0)), bins=10)
+        class_names=["spiral", "elliptical", "merger"], n=6, bins=10,
+        attack=robustness_attack("one-pixel",
+                                 dict(popsize=10, max_iter=5, bounds=(-30.0, 30.0))))
     return result, {"regular": regular, "adapted": adapted}, y10, y1, labels
 
 
@@ -90,12 +92,11 @@ def test_bad_arguments_are_refused_before_any_work():
     with pytest.raises(InvalidArgumentError, match="same galaxies"):
         evaluate_robustness(model, {"y10": y10, "y1": y1[:3]}, [0, 1, 2, 0])
     with pytest.raises(InvalidArgumentError, match="attack"):
-        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="pgd")
+        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="one-pixel")
     with pytest.raises(InvalidArgumentError, match="nothing to compare"):
         evaluate_robustness(model, {"y10": y10}, [0, 1, 2, 0])
-    with pytest.raises(InvalidArgumentError, match="does not take"):
-        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], attack="one-pixel",
-                            attack_options={"population": 10})
+    with pytest.raises(InvalidArgumentError, match="population does not apply"):
+        robustness_attack("one-pixel", {"population": 10})
     with pytest.raises(InvalidArgumentError, match="one name per class"):
         evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0], class_names=["a"])
     with pytest.raises(InvalidArgumentError, match="labels"):
@@ -108,8 +109,8 @@ def test_fgsm_attack_flags_flipped_decisions_and_measures_their_distances():
     model = tiny_classifier(seed=0)
     y10, y1 = (6 * x - 3 for x in paired_images(n=8))
     labels = np.argmax(model.predict(y10, verbose=0), axis=1)
-    result = evaluate_robustness({"m": model}, {"y10": y10, "y1": y1}, labels, attack="fgsm",
-                                 n=8, attack_options={"eps": 1.0})
+    result = evaluate_robustness({"m": model}, {"y10": y10, "y1": y1}, labels, n=8,
+                                 attack=robustness_attack("fgsm", {"eps": 1.0}))
     adversarial = fgsm(model, y10, labels, eps=1.0)
     flipped = np.argmax(model.predict(adversarial, verbose=0), axis=1) != labels
     assert 0 < flipped.sum() < 8  # some decisions flip, some hold
@@ -120,7 +121,7 @@ def test_fgsm_attack_flags_flipped_decisions_and_measures_their_distances():
                                latent_distances(model, y10[flipped], adversarial[flipped]),
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(InvalidArgumentError, match="eps"):
-        evaluate_robustness(model, {"y10": y10}, labels, attack="fgsm")
+        robustness_attack("fgsm", {})
 
 
 def _pairwise_median(latents):
@@ -205,8 +206,8 @@ def test_scaled_reading_removes_a_stretch_of_the_latent_space():
     labels = np.argmax(model.predict(y10, verbose=0), axis=1)
     result = evaluate_robustness(
         {"model": model, "stretched": twin}, {"y10": y10, "y1": y1}, labels,
-        attack="one-pixel", n=10,
-        attack_options=dict(popsize=10, max_iter=5, seed=0, bounds=(-30.0, 30.0)))
+        n=10, attack=robustness_attack("one-pixel",
+                                       dict(popsize=10, max_iter=5, bounds=(-30.0, 30.0))))
     both = result.summary["flipped_both"]
     assert both["n"] >= 2
     assert both["ratio"]["raw_median"] == pytest.approx(3.0, rel=1e-4)
@@ -269,12 +270,9 @@ def test_a_callable_attack_runs_under_its_own_name():
     assert result.summary["attack"]["m"]["images"] == 15
 
 
-def test_a_callable_attack_takes_no_options_and_needs_a_name():
+def test_an_attack_needs_a_name():
     model = tiny_classifier()
     y10, y1 = paired_images(n=4)
-    with pytest.raises(InvalidArgumentError, match="holds its own"):
-        evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0],
-                            attack=_ShuffleAttack(), attack_options={"eps": 1.0})
     with pytest.raises(InvalidArgumentError, match="`name` attribute"):
         evaluate_robustness(model, {"y10": y10, "y1": y1}, [0, 1, 2, 0],
                             attack=lambda model, x, y, batch_size=None: None)

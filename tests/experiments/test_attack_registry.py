@@ -18,7 +18,8 @@ def test_the_three_attacks_are_registered_with_their_schemas():
     assert ATTACKS.get("pgd").defaults == {"norm": "inf", "clip": None, "step": None,
                                            "steps": 10, "random_start": True}
     assert ATTACKS.get("one-pixel").defaults == {"pixels": 1, "popsize": 400, "max_iter": 80,
-                                                 "strategy": "rand1", "init": "normal"}
+                                                 "strategy": "rand1", "init": "normal",
+                                                 "bounds": None}
     assert "training_spec" not in ATTACKS.get("one-pixel").metadata
 
 
