@@ -8,6 +8,7 @@ MODULES = [
     "astrokeras.files",
     "astrokeras.saving",
     "astrokeras.experiments.registry",
+    "astrokeras.experiments.export",
     "astrokeras.layers.gradient_reversal",
     "astrokeras.layers.mmd_loss",
     "astrokeras.layers.residual_block",

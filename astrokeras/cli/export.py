@@ -6,12 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from astrokeras.errors import AstroKerasError, InvalidArgumentError
+from astrokeras.errors import AstroKerasError
+from astrokeras.experiments.export import FORMATS
 
-
-class Format(str, enum.Enum):
-    onnx = "onnx"
-    saved_model = "saved_model"
+Format = enum.Enum("Format", {name: name for name in FORMATS}, type=str)
 
 
 def export(
@@ -63,12 +61,17 @@ def export(
     --include-preprocessing the export takes raw flux images (electrons per second) and
     applies the recorded clip + arcsinh stretch in its graph.
     """
+    from astrokeras import experiments
+
+    if (z_min is None) != (z_max is None):
+        typer.echo("Error: Give both --z-min and --z-max, or neither.", err=True)
+        raise typer.Exit(code=1)
     try:
-        result = run_export(model_path=model_path, format=Format(format), out=out,
-                            outputs=outputs, opset=opset, dataset=dataset, domain=domain,
-                            class_names=class_names, bands=bands, z_min=z_min, z_max=z_max,
-                            recipe=recipe, run=run, tolerance=tolerance,
-                            include_preprocessing=include_preprocessing)
+        result = experiments.export_model(
+            model_path, out, format=format.value, outputs=outputs, opset=opset,
+            dataset=dataset, domain=domain, class_names=class_names, bands=bands,
+            redshift_range=None if z_min is None else (z_min, z_max), recipe=recipe, run=run,
+            tolerance=tolerance, include_preprocessing=include_preprocessing)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -77,39 +80,3 @@ def export(
     typer.echo(f"Wrote {result.path} ({result.format}{opset_text}); parity max |diff|: "
                f"{diffs} (tolerance {result.tolerance:g}).")
 
-
-def run_export(*, model_path, format, out, outputs, opset, dataset, domain, class_names,
-               bands, z_min, z_max, recipe, tolerance, run=None, include_preprocessing=False):
-    """Check the arguments, load the model, build the metadata and export."""
-    if not Path(model_path).is_file():
-        raise FileNotFoundError(f"No such model file: {model_path}")
-    if dataset is not None and not (Path(dataset) / "manifest.json").is_file():
-        raise FileNotFoundError(f"No manifest.json in --dataset {dataset}")
-    if recipe is not None and not Path(recipe).is_file():
-        raise FileNotFoundError(f"No such recipe file: {recipe}")
-    if run is not None and not (Path(run) / "run.json").is_file():
-        raise FileNotFoundError(f"No run.json in --run {run}")
-    if run is None and (Path(model_path).parent / "run.json").is_file():
-        run = Path(model_path).parent
-    if format is Format.saved_model and opset is not None:
-        raise InvalidArgumentError("--opset applies to --format onnx only.", opset, "no --opset")
-    if (z_min is None) != (z_max is None):
-        raise InvalidArgumentError("Give both --z-min and --z-max, or neither.",
-                                   (z_min, z_max), "both or neither")
-    names = tuple(name.strip() for name in outputs.split(",") if name.strip())
-
-    from astrokeras import export as export_lib, load_model
-
-    model = load_model(model_path)
-    metadata = export_lib.model_metadata(
-        model, class_names=class_names, bands=bands,
-        redshift_range=None if z_min is None else (z_min, z_max), recipe=recipe,
-        manifest=None if dataset is None else str(dataset), domain=domain,
-        run=None if run is None else str(run))
-    if format is Format.onnx:
-        return export_lib.to_onnx(model, out, opset=opset, outputs=names, metadata=metadata,
-                                  tolerance=tolerance,
-                                  include_preprocessing=include_preprocessing)
-    return export_lib.to_saved_model(model, out, outputs=names, metadata=metadata,
-                                     tolerance=tolerance,
-                                     include_preprocessing=include_preprocessing)

@@ -24,6 +24,7 @@ _LAZY = {
                                    "RunResult", "build_classifier", "build_datasets",
                                    "clear_run", "ensure_dataset", "run_recipe"),
     "astrokeras.experiments.train": ("train_recipe",),
+    "astrokeras.experiments.export": ("export_model",),
     "astrokeras.experiments.default": ("default_recipes", "run_default"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
