@@ -3,7 +3,8 @@
 from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
 from astrokeras.data.pipeline import (from_arrays, load, load_domain_adaptation, load_pairs,
-                                      pair_domains, pick_labeled, split_ids, stretch)
+                                      pair_domains, pick_labeled, read_values, split_ids,
+                                      stretch)
 from astrokeras.data.photoz import PhotoZSimulation
 from astrokeras.data.preprocessing import ClipArcsinh, clip_arcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
@@ -30,6 +31,7 @@ __all__ = [
     "lsst_band",
     "pair_domains",
     "pick_labeled",
+    "read_values",
     "shard_paths",
     "simulate",
     "split_ids",

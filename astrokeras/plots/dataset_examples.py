@@ -114,7 +114,7 @@ def _example_grid(directory, manifest, per_class):
 
 def _gini_m20(directory, manifest):
     """The Gini-M20 diagram of the noiseless galaxies with Lotz et al. 2008's boundaries."""
-    from astrokeras.data.pipeline import read_values
+    from astrokeras.data import read_values
 
     values = read_values(directory)
     figure, ax = _figure.new_figure((4.5, 4.0))

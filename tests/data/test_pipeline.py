@@ -240,7 +240,7 @@ def test_pair_domains_keeps_target_labels_on_request():
 
 def test_read_values_gives_the_stored_values_of_each_galaxy(tmp_path):
     from astrokeras.data import MorphologySimulation, write_dataset
-    from astrokeras.data.pipeline import read_values
+    from astrokeras.data import read_values
 
     sim = MorphologySimulation(size=16, class_fractions=(1, 1, 1), morphometry=True)
     write_dataset(sim, 5, tmp_path, seed=2, shard_size=2)
@@ -258,7 +258,7 @@ def test_read_values_gives_the_stored_values_of_each_galaxy(tmp_path):
 
 
 def test_read_values_without_values_and_bad_arguments(tiny_dataset):
-    from astrokeras.data.pipeline import read_values
+    from astrokeras.data import read_values
 
     path, manifest = tiny_dataset
     values = read_values(path, split="validation")

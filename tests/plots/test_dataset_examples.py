@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from astrokeras.data import MorphologySimulation, PhotoZSimulation, write_dataset
-from astrokeras.data.pipeline import read_values
+from astrokeras.data import read_values
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.plots import plot_dataset_examples
 from plot_helpers import assert_real_png
