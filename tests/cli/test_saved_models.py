@@ -5,7 +5,8 @@ DomainAdaptationModel, MMD) only if the command registers them before loading; t
 models in the pytest process cannot see a command that forgets to. `attack`, `evaluate`,
 `export` and `predict` run on a tiny ResNet18, a tiny Inception photo-z network and a tiny MMD
 domain-adaptation model, in two subprocesses (one TensorFlow start-up each, about 10 s): the
-commands that read .keras files for evaluation, then export and prediction.
+commands that read .keras files for evaluation, then export and prediction; `train` on a tiny
+recipe, followed in the same process by `attack` on the domain-adaptation model it saved.
 """
 
 import csv
@@ -112,3 +113,36 @@ def test_export_and_predict_every_model_in_a_fresh_process(saved):
     for name, rows in (("resnet18", 4), ("photoz", 6), ("mmd", 4)):
         with open(saved / f"{name}.csv") as handle:
             assert len(list(csv.DictReader(handle))) == rows
+
+
+def test_train_then_attack_its_saved_model_in_a_fresh_process(tmp_path):
+    # `train` writes model.keras (the DomainAdaptationModel) and classifier.keras; a later
+    # command in the same fresh process reads the wrapper back.
+    recipe = tmp_path / "mmd.toml"
+    recipe.write_text(f"""
+[experiment]
+name = "tiny_mmd"
+output = "{tmp_path / 'run'}"
+[data]
+kind = "morphology"
+directory = "{tmp_path / 'data'}"
+n = 40
+size = 16
+[model]
+architecture = "convnet"
+latent_dim = 8
+[method]
+name = "mmd"
+[training]
+epochs = 1
+batch_size = 8
+steps_per_epoch = 2
+""")
+    result = run_commands(["train", recipe, "--verbose", "0"],
+                          ["attack", tmp_path / "run" / "model.keras", tmp_path / "data",
+                           "--method", "fgsm", "--eps", "0.01", "--n", "4", "--domain", "y1",
+                           "--out", tmp_path / "attack"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "attack" / "summary.json").read_text())
+    assert summary["images"] == 4 and summary["parameters"]["domain"] == "y1"
+    assert (tmp_path / "run" / "classifier.keras").is_file()
