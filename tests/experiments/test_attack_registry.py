@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from experiment_helpers import saved_classifier
 from astrokeras.cli.app import app
 from astrokeras.errors import ConfigError, InvalidArgumentError
 from astrokeras.experiments import (ATTACKS, REQUIRED, AttackOutcome, attack_options,
@@ -82,15 +83,7 @@ def toy():
 
 @pytest.fixture
 def files(tmp_path):
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((6, 6, 2), name="image")
-    latent = keras.layers.Dense(4, activation="tanh", name="latent")(
-        keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(latent))
-    x = np.random.default_rng(0).uniform(size=(10, 6, 6, 2)).astype(np.float32)
-    y = np.argmax(model.predict(x, verbose=0), axis=1)
-    model.save(tmp_path / "model.keras")
-    np.savez(tmp_path / "data.npz", x=x, y=y)
+    _, x, y = saved_classifier(tmp_path, 10)
     np.savez(tmp_path / "pairs.npz", y10=x, y1=x + 0.1, label=y)
     return tmp_path, x
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from experiment_helpers import saved_classifier
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.experiments import run_attack
 
@@ -11,15 +12,7 @@ from astrokeras.experiments import run_attack
 @pytest.fixture
 def files(tmp_path):
     """A saved 3-class classifier on 6x6x2 images, and an .npz it classifies (x, y)."""
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((6, 6, 2), name="image")
-    latent = keras.layers.Dense(4, activation="tanh", name="latent")(
-        keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(latent))
-    x = np.random.default_rng(0).uniform(size=(8, 6, 6, 2)).astype(np.float32)
-    y = np.argmax(model.predict(x, verbose=0), axis=1)
-    model.save(tmp_path / "model.keras")
-    np.savez(tmp_path / "data.npz", x=x, y=y)
+    model, x, y = saved_classifier(tmp_path, 8)
     return tmp_path, model, x, y
 
 
