@@ -30,6 +30,19 @@ MODULES = [
     "astrokeras.training.adversarial_training_model",
     "astrokeras.training.one_cycle",
     "astrokeras.training.domain_adaptation_model",
+    "astrokeras.selection.score",
+    "astrokeras.selection.model_outputs",
+    "astrokeras.selection.prediction_entropy",
+    "astrokeras.selection.information_maximization",
+    "astrokeras.selection.soft_neighborhood_density",
+    "astrokeras.selection.domain_classifier",
+    "astrokeras.selection.domain_auc",
+    "astrokeras.selection.latent_mmd",
+    "astrokeras.selection.deep_embedded_validation",
+    "astrokeras.selection.selection_data",
+    "astrokeras.selection.score_model",
+    "astrokeras.selection.selection_callback",
+    "astrokeras.experiments.scores",
 ]
 
 

@@ -9,7 +9,7 @@ workers start without TensorFlow.
 import importlib
 
 from astrokeras.experiments.registry import (ARCHITECTURES, ATTACKS, DATA_KINDS, METHODS,
-                                             REQUIRED, Entry, Registry)
+                                             REQUIRED, SCORES, Entry, Registry)
 
 _LAZY = {
     "astrokeras.experiments.attacks": ("AttackOutcome", "attack_options"),
@@ -26,10 +26,11 @@ _LAZY = {
     "astrokeras.experiments.train": ("train_recipe",),
     "astrokeras.experiments.export": ("export_model",),
     "astrokeras.experiments.default": ("default_recipes", "run_default"),
+    "astrokeras.experiments.scores": ("build_score", "score_monitor", "selection_callback"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 
-__all__ = ["ARCHITECTURES", "ATTACKS", "DATA_KINDS", "METHODS", "REQUIRED", "Entry",
+__all__ = ["ARCHITECTURES", "ATTACKS", "DATA_KINDS", "METHODS", "REQUIRED", "SCORES", "Entry",
            "Registry", *_MODULE_OF]
 
 

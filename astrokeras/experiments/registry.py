@@ -1,11 +1,12 @@
 """Registries: the one place where a name in a recipe or on the command line meets its code.
 
-Four registries map names to factories: `METHODS` (how a model is trained: plain, a domain-
+Five registries map names to factories: `METHODS` (how a model is trained: plain, a domain-
 adaptation transfer loss, adversarial training), `ATTACKS` (FGSM, PGD, one-pixel),
-`ARCHITECTURES` (ConvNet, ResNet18, ...) and `DATA_KINDS` (the simulated data sets and their
-surveys). Recipe validation, `run_recipe`, the workflows and the CLI read them; nothing else
-compares names. Adding a method, an attack, an architecture or a data kind is its own module
-plus one `register` call.
+`ARCHITECTURES` (ConvNet, ResNet18, ...), `DATA_KINDS` (the simulated data sets and their
+surveys) and `SCORES` (the label-free model-selection scores of `astrokeras.selection`).
+Recipe validation, `run_recipe`, the workflows and the CLI read them; nothing else compares
+names. Adding a method, an attack, an architecture, a data kind or a score is its own
+module plus one `register` call.
 
 Each entry carries its defaults and a schema for the options a recipe may give it, in the
 recipe format: `key -> (types, default, check)` where `check` is None, a tuple of allowed
@@ -158,3 +159,4 @@ METHODS = Registry("method", "astrokeras.experiments.methods")
 ATTACKS = Registry("attack", "astrokeras.experiments.attacks")
 ARCHITECTURES = Registry("architecture", "astrokeras.experiments.architectures")
 DATA_KINDS = Registry("data kind", "astrokeras.experiments.data_kinds")
+SCORES = Registry("score", "astrokeras.experiments.scores")
