@@ -33,7 +33,8 @@ def probabilities(name, value, min_rows=1):
     """Class probabilities `(n, classes)`, rows renormalised to sum to 1 exactly."""
     array = matrix(name, value, min_rows)
     sums = array.sum(axis=1)
-    if array.shape[1] < 2 or array.min() < 0 or np.abs(sums - 1.0).max() > 1e-3:
+    # 1e-2 admits float16 softmax outputs (mixed precision); logits are still refused.
+    if array.shape[1] < 2 or array.min() < 0 or np.abs(sums - 1.0).max() > 1e-2:
         raise InvalidArgumentError(
             f"`{name}` must hold probabilities: at least 2 columns, non-negative rows summing "
             "to 1 (a softmax output, not logits).",

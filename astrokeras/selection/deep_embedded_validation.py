@@ -83,7 +83,9 @@ def deep_embedded_validation(source_latent, source_probabilities, source_labels,
     regression, cross-fitted so that no point is weighted by a classifier trained on it) and
     reduces the variance of the weighted risk with a control variate (`dev_risk`). The loss
     is the cross-entropy of each labelled source validation image. Lower is better.
-    No target labels are read: the target enters only through its latent points.
+    No target labels are read: the target enters only through its latent points. When the
+    domains barely overlap in the latent space, a few source images carry almost all the
+    weight and the estimate rests on them (You et al. 2019 discuss this limit).
 
     Args:
         source_latent: latent points of labelled source validation images `(n_source, d)`.

@@ -31,3 +31,13 @@ def test_uniform_predictions_reach_log_classes():
 def test_logits_or_malformed_rows_are_refused_naming_the_argument(bad):
     with pytest.raises(InvalidArgumentError, match="`probabilities`"):
         prediction_entropy(bad)
+
+
+def test_half_precision_softmax_rows_are_accepted():
+    # A float16 softmax (mixed precision) sums to 1 only within about 1e-3.
+    import keras
+
+    logits = np.random.default_rng(0).normal(size=(200, 5)).astype("float16")
+    p = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    assert np.abs(p.astype(np.float64).sum(axis=1) - 1.0).max() > 1e-3
+    assert 0.0 < prediction_entropy(p) <= math.log(5) + 1e-6
