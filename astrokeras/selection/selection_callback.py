@@ -2,7 +2,7 @@
 
 import keras
 
-from astrokeras.errors import InvalidArgumentError
+from astrokeras.errors import InvalidArgumentError, check_positive_int
 from astrokeras.models.split import LATENT_LAYER
 from astrokeras.selection.score_model import (as_scores, check_requirements, feature_model,
                                               score_features)
@@ -72,7 +72,7 @@ class SelectionCallback(keras.callbacks.Callback):
             self.data = SelectionData(target_images, source, max_samples=max_samples, seed=seed)
         check_requirements(self.scores, self.data)
         self.latent = latent
-        self.batch_size = batch_size
+        self.batch_size = check_positive_int("batch_size", batch_size)
         #: The scores of the last epoch, `{name: value}`.
         self.last_scores = {}
         self._features = None
@@ -81,12 +81,20 @@ class SelectionCallback(keras.callbacks.Callback):
         super().set_model(model)
         self._features = None
 
-    def compute(self):
-        """The scores of the model as it is now, `{name: value}`."""
+    def on_train_begin(self, logs=None):
+        # Build the prediction model now: a missing latent layer stops `fit` before training.
+        self._features = None
+        self._feature_model()
+
+    def _feature_model(self):
         if self._features is None:
             self._features = feature_model(self.model, self.latent,
                                            any(score.needs_latent for score in self.scores))
-        return score_features(self._features, self.scores, self.data, self.batch_size)
+        return self._features
+
+    def compute(self):
+        """The scores of the model as it is now, `{name: value}`."""
+        return score_features(self._feature_model(), self.scores, self.data, self.batch_size)
 
     def on_epoch_end(self, epoch, logs=None):
         self.last_scores = self.compute()

@@ -99,6 +99,8 @@ def test_missing_source_data_is_refused_before_training():
         SelectionCallback([PredictionEntropy(), PredictionEntropy()], xt)
     with pytest.raises(InvalidArgumentError, match="`scores`"):
         SelectionCallback(["entropy"], xt)
+    with pytest.raises(InvalidArgumentError, match="`batch_size`"):
+        SelectionCallback(PredictionEntropy(), xt, batch_size=0)
 
 
 def test_latent_scores_need_a_latent_layer():
@@ -109,3 +111,15 @@ def test_latent_scores_need_a_latent_layer():
     assert set(score_model(model, PredictionEntropy(), data)) == {"entropy"}
     with pytest.raises(InvalidArgumentError, match="latent"):
         score_model(model, LatentMMD(), data)
+
+
+def test_a_model_without_the_latent_layer_stops_fit_before_any_training_step():
+    (xs, ys), (xt, _) = domains()
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(InvalidArgumentError, match="no layer named 'latent'"):
+        model.fit(xs, ys, epochs=1, verbose=0,
+                  callbacks=[SelectionCallback(LatentMMD(), xt, source=xs)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
