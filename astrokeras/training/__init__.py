@@ -1,5 +1,6 @@
-"""Training models with their own train_step: domain adaptation and adversarial training."""
+"""Training models with their own train_step (domain adaptation, adversarial training) and AdaBN."""
 
+from astrokeras.training.adabn import BatchNormStatistics, adapt_batch_norm, batch_norm_layers
 from astrokeras.training.adversarial_training_model import AdversarialTrainingModel
 from astrokeras.training.attack_specs import FGSM, PGD
 from astrokeras.training.class_weights import class_weights
@@ -10,6 +11,7 @@ from astrokeras.training.methods import CORAL, DANN, MMD, TransferMethod, Univer
 
 __all__ = [
     "AdversarialTrainingModel",
+    "BatchNormStatistics",
     "FGSM",
     "PGD",
     "CORAL",
@@ -21,6 +23,8 @@ __all__ = [
     "UNKNOWN",
     "UNLABELED",
     "UniversalDA",
+    "adapt_batch_norm",
+    "batch_norm_layers",
     "class_weights",
     "ganin_schedule",
 ]
