@@ -30,6 +30,7 @@ MODULES = [
     "astrokeras.training.adversarial_training_model",
     "astrokeras.training.one_cycle",
     "astrokeras.training.domain_adaptation_model",
+    "astrokeras.training.adabn", "astrokeras.experiments.adabn",
     "astrokeras.selection.score",
     "astrokeras.selection.model_outputs",
     "astrokeras.selection.prediction_entropy",

@@ -1,4 +1,4 @@
-"""Training methods by name: plain training, domain adaptation, adversarial training.
+"""Training methods by name: plain training, domain adaptation, adversarial training, AdaBN.
 
 Every `METHODS` entry builds what `model.fit` trains from the recipe's classifier:
 
@@ -78,12 +78,19 @@ class TrainingSetup:
         compile_options: `model.compile` arguments besides the optimizer.
         fit_options: further `model.fit` arguments (e.g. `class_weight`).
         monitor: the validation metric early stopping watches unless the recipe names one.
+        after_fit: None, or a callable `after_fit(target_images)` that `run_recipe` calls once
+            `fit` has finished and before it saves the models, with the unlabelled training
+            images of the recipe's target domain (a `tf.data.Dataset` of image batches, no
+            labels; None without a target). It may change the trained model in place (AdaBN
+            sets the batch-norm statistics); what it returns (a JSON-serialisable dict, or
+            None) is recorded in run.json as `after_fit`.
     """
 
     model: object
     compile_options: dict
     fit_options: dict
     monitor: str
+    after_fit: object = None
 
 
 def plain_training(model, context):
@@ -247,3 +254,6 @@ METHODS.register(
     description="mixed-batch adversarial training: a fraction of every batch attacked "
                 "(Campagne 2021)",
     paired=False, extra_schema=_attack_schema, check=_attack_check)
+
+# Methods in their own modules register themselves; they build on plain_training above.
+from astrokeras.experiments import adabn  # noqa: E402,F401  (registers "adabn")

@@ -254,6 +254,28 @@ def build_datasets(recipe, manifest):
     return train, validation, num_classes, counts, steps
 
 
+def target_training_images(recipe, manifest):
+    """The target domain's training images without their labels, in a fixed order.
+
+    What a method's `after_fit` hook adapts to (AdaBN): the unlabelled target, read like the
+    validation data (no shuffling, no augmentation) in batches of `[training].batch_size`.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the manifest of its dataset.
+
+    Returns:
+        A `tf.data.Dataset` of image batches, or None when the recipe has no target domain.
+    """
+    spec = recipe["data"]
+    if spec["target"] is None:
+        return None
+    images = data_lib.load(spec["directory"], spec["target"], "train",
+                           batch_size=recipe["training"]["batch_size"], seed=manifest["seed"],
+                           shuffle=False, augment_images=False)
+    return images.map(lambda x, y: x)
+
+
 def _callbacks(training, directory, monitor):
     callbacks = [
         keras.callbacks.BackupAndRestore(
@@ -276,7 +298,10 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
     The run directory receives the trained model (`model.keras`, and `classifier.keras` for the
     classifier alone), the recipe and run metadata (`run.json`), the history (`history.csv`),
     TensorBoard logs (`logs/`) and, while training, a backup (`backup/`) from which an
-    interrupted run continues: run the same call again.
+    interrupted run continues: run the same call again. A method's `after_fit` hook
+    (`TrainingSetup.after_fit`: AdaBN) runs once `fit` has finished, on the target's unlabelled
+    training images (`target_training_images`), before the models are saved; what it returns
+    is recorded in run.json as `after_fit`.
 
     Args:
         recipe: a validated recipe (`load_recipe`).
@@ -316,6 +341,9 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
                               steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
                               shuffle=False, **setup.fit_options)
     elapsed = time.time() - started
+    adapted = None
+    if setup.after_fit is not None:
+        adapted = setup.after_fit(target_training_images(recipe, manifest))
 
     _save(setup.model, directory / MODEL_FILE)
     _save(classifier, directory / CLASSIFIER_FILE)
@@ -330,6 +358,7 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
         "resumed": resumed,
         "train_seconds": elapsed,
         "final_logs": {k: float(v[-1]) for k, v in history.history.items() if v},
+        "after_fit": adapted,
     })
     return RunResult(directory=directory, model=setup.model, classifier=classifier,
                      history=history.history, manifest=manifest, resumed=resumed, recipe=recipe)
