@@ -9,6 +9,7 @@ MODULES = [
     "astrokeras.saving",
     "astrokeras.experiments.registry",
     "astrokeras.experiments.export",
+    "astrokeras.experiments.run",
     "astrokeras.layers.gradient_reversal",
     "astrokeras.layers.mmd_loss",
     "astrokeras.layers.residual_block",

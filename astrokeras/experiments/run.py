@@ -18,8 +18,9 @@ from astrokeras.errors import ConfigError
 from astrokeras.experiments.methods import MethodContext, find_method
 from astrokeras.experiments.optimizers import build_optimizer
 from astrokeras.experiments.recipe import entry_options
-from astrokeras.experiments.registry import DATA_KINDS
+from astrokeras.experiments.registry import DATA_KINDS, SCORES
 from astrokeras.files import atomic_path, write_json_atomic
+from astrokeras.selection import selection_first
 from astrokeras.training.class_weights import class_weights
 
 RUN_FILE = "run.json"
@@ -285,11 +286,27 @@ def _callbacks(training, directory, monitor):
         keras.callbacks.TensorBoard(str(directory / "logs"), write_graph=False),
     ]
     if training["early_stopping_patience"]:
-        mode = "max" if "accuracy" in monitor else "min"
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, patience=training["early_stopping_patience"],
-            restore_best_weights=True))
+            monitor=monitor, mode=monitor_mode(monitor),
+            patience=training["early_stopping_patience"], restore_best_weights=True))
     return callbacks
+
+
+def monitor_mode(monitor):
+    """Whether `monitor` is better higher ("max") or lower ("min").
+
+    A label-free selection score (`val_<name>` of a `SCORES` entry) has its own direction;
+    otherwise accuracies are maximised and everything else (losses) minimised.
+
+    Example:
+
+    >>> monitor_mode("val_snd"), monitor_mode("val_dev"), monitor_mode("val_target_accuracy")
+    ('max', 'min', 'max')
+    """
+    name = monitor[len("val_"):] if monitor.startswith("val_") else None
+    if name is not None and name in SCORES:
+        return SCORES.get(name).metadata["mode"]
+    return "max" if "accuracy" in monitor else "min"
 
 
 def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()):
@@ -308,7 +325,8 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
         output: run directory; default the recipe's `[experiment].output`.
         progress: optional `progress(done, total)` for the simulation step.
         verbose: Keras `fit` verbosity.
-        extra_callbacks: more Keras callbacks.
+        extra_callbacks: more Keras callbacks (a `SelectionCallback` among them runs first, so
+            early stopping and the history see its `val_<score>`).
 
     Returns:
         A `RunResult`.
@@ -329,8 +347,10 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
     training = recipe["training"]
     setup.model.compile(optimizer=build_optimizer(recipe, steps * training["epochs"]),
                         jit_compile=training["jit_compile"], **setup.compile_options)
-    callbacks = _callbacks(training, directory, training["monitor"] or setup.monitor)
-    callbacks.extend(extra_callbacks)
+    # a selection callback writes the val_<score> that early stopping and the logs then read
+    callbacks = selection_first(
+        _callbacks(training, directory, training["monitor"] or setup.monitor)
+        + list(extra_callbacks))
     resumed = (directory / BACKUP_DIR).exists()
     if not resumed and (directory / HISTORY_FILE).exists():
         os.remove(directory / HISTORY_FILE)  # a fresh run starts a fresh history

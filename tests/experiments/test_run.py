@@ -179,3 +179,27 @@ def test_optimizer_schedule_follows_the_recipe(dataset, tmp_path, schedule, firs
     assert float(optimizer.learning_rate) == pytest.approx(first, rel=1e-4)
     optimizer.iterations.assign(100)  # the rate the optimizer uses at the last step
     assert float(optimizer.learning_rate) == pytest.approx(last, rel=1e-3)
+
+
+def test_a_selection_score_reaches_the_history_and_early_stopping(dataset, tmp_path):
+    from astrokeras.data import load
+    from astrokeras.experiments import selection_callback
+
+    recipe = _recipe(dataset, tmp_path, "mmd", epochs=3)
+    recipe["training"].update(monitor="val_snd", early_stopping_patience=5)
+    target = load(dataset, "y1", "validation", batch_size=16).map(lambda x, y: x)
+    # passed last, it still runs before the CSV logger and early stopping that read its score
+    result = run_recipe(recipe, verbose=0, extra_callbacks=[selection_callback("snd", target)])
+    assert len(result.history["val_snd"]) == 3
+    with open(tmp_path / "run" / "history.csv") as handle:
+        logged = [float(row["val_snd"]) for row in csv.DictReader(handle)]
+    np.testing.assert_allclose(logged, result.history["val_snd"], rtol=1e-6)
+
+
+def test_monitor_direction_follows_the_score():
+    from astrokeras.experiments.run import monitor_mode
+
+    assert monitor_mode("val_snd") == "max"  # higher soft neighbourhood density is better
+    assert monitor_mode("val_dev") == "min"
+    assert monitor_mode("val_target_accuracy") == "max"
+    assert monitor_mode("val_loss") == "min"
