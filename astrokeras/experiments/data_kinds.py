@@ -32,7 +32,7 @@ CLASS_SCHEMA = {
     # a class only the target holds (universal domain adaptation); -1: none
     "unknown_class": (int, -1, lambda v: v >= -1),
     # semi-supervised adaptation: labeled target training galaxies per known class, and the
-    # share of each target batch drawn from them
+    # share of each target batch drawn from them ([data].target_labels = "semi-supervised")
     "labeled_target": (int, 0, lambda v: v >= 0),
     "labeled_share": ((int, float), 0.25, lambda v: 0 < v < 1),
 }

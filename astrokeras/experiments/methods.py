@@ -77,7 +77,9 @@ class TrainingSetup:
         model: the Keras model that `fit` trains (the classifier or a wrapper holding it).
         compile_options: `model.compile` arguments besides the optimizer.
         fit_options: further `model.fit` arguments (e.g. `class_weight`).
-        monitor: the validation metric early stopping watches unless the recipe names one.
+        monitor: the validation metric early stopping watches unless the recipe names one;
+            label-free unless the recipe's `[data].target_labels` is "selection" (the
+            validation data hold target labels only then).
         after_fit: None, or a callable `after_fit(target_images)` that `run_recipe` calls once
             `fit` has finished and before it saves the models, with the unlabelled training
             images of the recipe's target domain (a `tf.data.Dataset` of image batches, no
@@ -118,13 +120,14 @@ def transfer_method(build):
 
     Returns:
         A factory wrapping the classifier in a `DomainAdaptationModel` with that transfer
-        loss (register it with `paired=True`).
+        loss (register it with `paired=True`). Its monitor is `val_loss`: on source validation
+        labels plus the transfer term between the domains' validation images, no target label.
     """
 
     def factory(classifier, options, context):
         model = DomainAdaptationModel(classifier, build(options, context),
                                       class_weights=context.class_weights)
-        return TrainingSetup(model, {}, {}, "val_target_accuracy")
+        return TrainingSetup(model, {}, {}, "val_loss")
 
     return factory
 

@@ -11,6 +11,24 @@ those of the entry the section names in its registry (`[data].kind` in `DATA_KIN
 `[model].architecture` in `ARCHITECTURES`, `[method].name` in `METHODS`, or an attack's name
 for adversarial training): `[model].dropout` is a key of ResNet18, not of the ConvNet.
 
+Target labels reach training or model selection only where a recipe says so, with
+`[data].target_labels`:
+
+- "none" (the default): the target is unlabelled data. Domain-adaptation methods are validated
+  on source validation images with their labels paired with target validation images (the
+  logs are `val_loss`, `val_source_accuracy`, `val_transfer_loss`), every other method on the
+  source validation split, and the default monitors are these label-free losses.
+  `[training].monitor = "val_<score>"` for a `SCORES` name (`val_dev`, `val_snd`, ...) selects
+  by a label-free score on the target validation images. Where the target has labels (the
+  simulations), run.json reports the target validation accuracy as an oracle, never used for
+  selection.
+- "selection": oracle selection, the labelled target validation split is the validation data
+  (`val_target_accuracy` of a domain-adaptation method, `val_accuracy` of the others), and a
+  monitor may read it.
+- "semi-supervised": `[data].labeled_target` target training galaxies per class carry their
+  labels into training (semi-supervised domain adaptation); selection stays label-free. A
+  recipe with `[data].labeled_target > 0` must say so.
+
 Example recipe:
 
     [experiment]
@@ -58,9 +76,14 @@ from astrokeras.errors import ConfigError
 from astrokeras.experiments.methods import find_method
 from astrokeras.experiments.optimizers import OPTIMIZERS, SCHEDULES
 from astrokeras.experiments import architectures, data_kinds  # noqa: F401  (registrations)
-from astrokeras.experiments.registry import ARCHITECTURES, DATA_KINDS, METHODS, REQUIRED
+from astrokeras.experiments import scores  # noqa: F401  (registers the SCORES a monitor names)
+from astrokeras.experiments.registry import (ARCHITECTURES, DATA_KINDS, METHODS, REQUIRED,
+                                             SCORES)
 
 _NUMBER = (int, float)
+
+#: `[data].target_labels` values: where target labels may be used (see the module docstring).
+NO_TARGET_LABELS, SELECTION, SEMI_SUPERVISED = "none", "selection", "semi-supervised"
 
 #: The keys every recipe takes: section -> key -> (types, default, check or allowed values).
 #: `[data]`, `[model]` and `[method]` take their registry entry's keys as well.
@@ -84,6 +107,8 @@ SCHEMA = {
         # arcsinh softening of the stretch; None: an existing dataset's own, or the
         # simulation's default (Simulation.softening) when the dataset is simulated
         "softening": (_NUMBER, None, lambda v: 0 < v < float("inf")),
+        # where target labels may be used: nowhere, in model selection, in training
+        "target_labels": (str, NO_TARGET_LABELS, (NO_TARGET_LABELS, SELECTION, SEMI_SUPERVISED)),
     },
     "model": {
         "architecture": (str, "convnet", None),
@@ -308,6 +333,7 @@ def _check_consistency(recipe, entries, source):
         raise ConfigError(f"{source}: [data].labeled_target needs a domain adaptation method.",
                           method["name"], ", ".join(entry.name for entry in METHODS
                                                     if entry.metadata.get("paired")))
+    _check_target_labels(recipe, source)
     for entry in entries.values():
         check = entry.metadata.get("check")
         message = check(recipe) if check else None
@@ -316,3 +342,41 @@ def _check_consistency(recipe, entries, source):
     if recipe["experiment"]["output"] is None:
         recipe["experiment"]["output"] = str(Path("runs") / recipe["experiment"]["name"])
 
+
+
+def score_of_monitor(monitor):
+    """The `SCORES` name a monitor `val_<name>` reads, or None for any other monitor.
+
+    Example:
+
+    >>> score_of_monitor("val_dev"), score_of_monitor("val_loss")
+    ('dev', None)
+    """
+    if monitor and monitor.startswith("val_") and monitor[len("val_"):] in SCORES:
+        return monitor[len("val_"):]
+    return None
+
+
+def _check_target_labels(recipe, source):
+    """Target labels are used only where `[data].target_labels` names the use."""
+    data, monitor = recipe["data"], recipe["training"]["monitor"]
+    use, labeled = data["target_labels"], data.get("labeled_target", 0)
+    if labeled > 0 and use != SEMI_SUPERVISED:
+        raise ConfigError(f"{source}: [data].labeled_target = {labeled} trains on target "
+                          f"labels; it needs [data].target_labels = {SEMI_SUPERVISED!r}.",
+                          use, SEMI_SUPERVISED)
+    if use == SEMI_SUPERVISED and labeled == 0:
+        raise ConfigError(f"{source}: [data].target_labels = {SEMI_SUPERVISED!r} needs "
+                          "[data].labeled_target > 0 (the labeled target galaxies per class).",
+                          labeled, "> 0")
+    if use == SELECTION and data["target"] is None:
+        raise ConfigError(f"{source}: [data].target_labels = {SELECTION!r} needs a target domain "
+                          "([data].target).", data["kind"])
+    if monitor and monitor.startswith("val_target_") and use != SELECTION:
+        raise ConfigError(f"{source}: [training].monitor = {monitor!r} reads target labels; "
+                          f"select label-free (a score, e.g. 'val_dev', or 'val_loss') or set "
+                          f"[data].target_labels = {SELECTION!r} (oracle selection).",
+                          monitor, f"val_loss, {', '.join('val_' + n for n in SCORES.names())}")
+    if score_of_monitor(monitor) and data["target"] is None:
+        raise ConfigError(f"{source}: [training].monitor = {monitor!r} scores target images; it "
+                          "needs a target domain ([data].target).", monitor)

@@ -17,10 +17,11 @@ from astrokeras import __version__, data as data_lib
 from astrokeras.errors import ConfigError
 from astrokeras.experiments.methods import MethodContext, find_method
 from astrokeras.experiments.optimizers import build_optimizer
-from astrokeras.experiments.recipe import entry_options
+from astrokeras.experiments.recipe import SELECTION, entry_options, score_of_monitor
 from astrokeras.experiments.registry import DATA_KINDS, SCORES
+from astrokeras.experiments.scores import selection_callback
 from astrokeras.files import atomic_path, write_json_atomic
-from astrokeras.selection import selection_first
+from astrokeras.selection import SelectionCallback, selection_first
 from astrokeras.training.class_weights import class_weights
 
 RUN_FILE = "run.json"
@@ -191,8 +192,15 @@ def build_datasets(recipe, manifest):
     The split by galaxy uses the dataset's own seed, so every run and every evaluation on a
     dataset share one train / validation / test split. The training set repeats; an epoch is
     `steps_per_epoch` batches (by default one pass over the source training galaxies). A
-    domain-adaptation method (`paired` in its `METHODS` entry) trains on source + target pairs
-    and is validated on the target.
+    domain-adaptation method (`paired` in its `METHODS` entry) trains on source + target pairs.
+
+    No target label reaches `fit` unless `[data].target_labels` names the use: a
+    domain-adaptation method is validated on `((source images, target images), source
+    labels)` of the validation split (its logs: `val_loss`, `val_source_accuracy`,
+    `val_transfer_loss`), every other method on the source validation split. With
+    `[data].target_labels = "selection"` (oracle selection) the labelled target validation
+    split is the validation data instead; with "semi-supervised" the labeled target galaxies
+    enter the training pairs.
 
     Args:
         recipe: a validated recipe.
@@ -227,16 +235,17 @@ def build_datasets(recipe, manifest):
         num_classes -= 1
     if paired:
         train = _paired_datasets(directory, spec, common, batch, unknown, manifest)
-        validation = data_lib.load(directory, spec["target"], "validation", batch_size=batch,
-                                   seed=seed)
     else:
         train = data_lib.load(directory, spec["source"], "train", **common)
         if held_out:
             train = _known_classes(train, unknown).batch(batch)
-        validation = data_lib.load(directory, spec["target"] or spec["source"], "validation",
-                                   batch_size=batch, seed=seed)
+    if spec["target_labels"] == SELECTION:
+        validation = labelled_validation(recipe, manifest, spec["target"])
+    else:
+        validation = labelled_validation(recipe, manifest, spec["source"])
+        if paired:  # target images join the source pairs, without their labels
+            validation = data_lib.pair_domains(validation, validation_images(recipe, manifest))
     if held_out:
-        validation = _known_classes(validation, unknown).batch(batch)
         # Filtering hides the number of batches from Keras, which would then warn at the end
         # of every validation pass that the input "ran out of data".
         count = int(validation.reduce(0, lambda n, _: n + 1))
@@ -253,6 +262,44 @@ def build_datasets(recipe, manifest):
                           batch, f"<= {n_train} training galaxies")
     train = train.repeat().prefetch(tf.data.AUTOTUNE)
     return train, validation, num_classes, counts, steps
+
+
+def labelled_validation(recipe, manifest, domain):
+    """The validation split of `domain` as `(images, labels)` batches, in a fixed order.
+
+    A class held out of the source (`[data].unknown_class`) is left out and the classes
+    above it renumbered, as the classifier predicts them.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the manifest of its dataset.
+        domain: a domain of the dataset.
+
+    Returns:
+        A `tf.data.Dataset` of `(images, labels)` batches of `[training].batch_size`.
+    """
+    batch = recipe["training"]["batch_size"]
+    validation = data_lib.load(recipe["data"]["directory"], domain, "validation",
+                               batch_size=batch, seed=manifest["seed"])
+    unknown = recipe["data"].get("unknown_class", -1)
+    if unknown >= 0:
+        validation = _known_classes(validation, unknown).batch(batch)
+    return validation
+
+
+def validation_images(recipe, manifest):
+    """The target domain's validation images without their labels (every class), in order.
+
+    Args:
+        recipe: a validated recipe with a target domain.
+        manifest: the manifest of its dataset.
+
+    Returns:
+        A `tf.data.Dataset` of image batches of `[training].batch_size`.
+    """
+    images = data_lib.load(recipe["data"]["directory"], recipe["data"]["target"], "validation",
+                           batch_size=recipe["training"]["batch_size"], seed=manifest["seed"])
+    return images.map(lambda x, y: x)
 
 
 def target_training_images(recipe, manifest):
@@ -292,6 +339,53 @@ def _callbacks(training, directory, monitor):
     return callbacks
 
 
+def _selection_for_monitor(recipe, manifest, monitor, extra_callbacks):
+    """The selection callback a `val_<score>` monitor needs, or None.
+
+    None when the monitor is no score, or when a callback among `extra_callbacks` already
+    logs it.
+    """
+    name = score_of_monitor(monitor)
+    if name is None or any(monitor in (score.monitor for score in callback.scores)
+                           for callback in extra_callbacks
+                           if isinstance(callback, SelectionCallback)):
+        return None
+    entry = SCORES.get(name)
+    source = None
+    if entry.metadata["needs_source"] or entry.metadata["needs_source_labels"]:
+        source = labelled_validation(recipe, manifest, recipe["data"]["source"])
+    return selection_callback(name, validation_images(recipe, manifest), source=source,
+                              batch_size=recipe["training"]["batch_size"],
+                              seed=recipe["experiment"]["seed"])
+
+
+def oracle_accuracy(recipe, manifest, classifier):
+    """The classifier's accuracy on the labelled target validation split: an oracle.
+
+    Target labels exist in simulations only, never for the real target: this number is
+    reported beside the label-free results and is never used to select a model.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the manifest of its dataset.
+        classifier: the trained classifier.
+
+    Returns:
+        `{"target_validation_accuracy": float}`, or None without a target domain.
+    """
+    import numpy as np
+
+    if recipe["data"]["target"] is None:
+        return None
+    correct = total = 0
+    for images, labels in labelled_validation(recipe, manifest, recipe["data"]["target"]):
+        predicted = np.argmax(keras.ops.convert_to_numpy(classifier(images, training=False)),
+                              axis=-1)
+        correct += int(np.sum(predicted == labels.numpy()))
+        total += len(predicted)
+    return {"target_validation_accuracy": correct / total if total else None}
+
+
 def monitor_mode(monitor):
     """Whether `monitor` is better higher ("max") or lower ("min").
 
@@ -320,6 +414,14 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
     training images (`target_training_images`), before the models are saved; what it returns
     is recorded in run.json as `after_fit`.
 
+    Selection is label-free unless `[data].target_labels = "selection"` (see
+    `build_datasets`). A `[training].monitor = "val_<score>"` naming a `SCORES` entry adds
+    that score's selection callback (on the target validation images, and the labelled source
+    validation split where the score needs it), so early stopping and the history read it.
+    Where the target domain has labels, run.json records the final classifier's accuracy on
+    the target validation split as `oracle` (`{"target_validation_accuracy": ...}`), computed
+    after `fit`: an oracle to report beside the label-free choice, never used for selection.
+
     Args:
         recipe: a validated recipe (`load_recipe`).
         output: run directory; default the recipe's `[experiment].output`.
@@ -347,10 +449,12 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
     training = recipe["training"]
     setup.model.compile(optimizer=build_optimizer(recipe, steps * training["epochs"]),
                         jit_compile=training["jit_compile"], **setup.compile_options)
+    monitor = training["monitor"] or setup.monitor
+    selection = _selection_for_monitor(recipe, manifest, monitor, extra_callbacks)
     # a selection callback writes the val_<score> that early stopping and the logs then read
-    callbacks = selection_first(
-        _callbacks(training, directory, training["monitor"] or setup.monitor)
-        + list(extra_callbacks))
+    callbacks = selection_first(([selection] if selection else [])
+                                + _callbacks(training, directory, monitor)
+                                + list(extra_callbacks))
     resumed = (directory / BACKUP_DIR).exists()
     if not resumed and (directory / HISTORY_FILE).exists():
         os.remove(directory / HISTORY_FILE)  # a fresh run starts a fresh history
@@ -379,6 +483,8 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
         "train_seconds": elapsed,
         "final_logs": {k: float(v[-1]) for k, v in history.history.items() if v},
         "after_fit": adapted,
+        # target labels of the simulation, after training: reported, never used to select
+        "oracle": oracle_accuracy(recipe, manifest, classifier),
     })
     return RunResult(directory=directory, model=setup.model, classifier=classifier,
                      history=history.history, manifest=manifest, resumed=resumed, recipe=recipe)

@@ -97,7 +97,8 @@ def test_semi_supervised_target_batches_carry_a_share_of_known_labels(dataset, t
     from astrokeras.experiments import build_datasets, ensure_dataset
 
     recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=0,
-                     data={"labeled_target": 2, "labeled_share": 0.5})
+                     data={"labeled_target": 2, "labeled_share": 0.5,
+                           "target_labels": "semi-supervised"})
     manifest = ensure_dataset(recipe)
     train, _, num_classes, _, steps = build_datasets(recipe, manifest)
     source_labels, target_labels = [], []
@@ -124,7 +125,7 @@ def test_labeled_target_needs_domain_adaptation(dataset, tmp_path):
 
 def test_semi_supervised_universal_da_trains(dataset, tmp_path):
     recipe = _recipe(dataset, tmp_path, "universal", epochs=1, unknown_class=2,
-                     data={"labeled_target": 2})
+                     data={"labeled_target": 2, "target_labels": "semi-supervised"})
     result = run_recipe(recipe, verbose=0)
     assert np.all(np.isfinite(result.history["loss"]))
 
@@ -203,3 +204,94 @@ def test_monitor_direction_follows_the_score():
     assert monitor_mode("val_dev") == "min"
     assert monitor_mode("val_target_accuracy") == "max"
     assert monitor_mode("val_loss") == "min"
+
+
+def _validation_labels(validation):
+    """Every label array a validation dataset's elements carry (the y of each element)."""
+    labels = []
+    for _, y in validation:
+        labels.extend(y if isinstance(y, tuple) else (y,))
+    return labels
+
+
+@pytest.mark.parametrize("method", ["mmd", "none"])
+def test_by_default_validation_carries_source_labels_only(dataset, tmp_path, method):
+    from astrokeras.data import load
+    from astrokeras.experiments import build_datasets, ensure_dataset
+
+    recipe = _recipe(dataset, tmp_path, method, epochs=1)
+    manifest = ensure_dataset(recipe)
+    _, validation, *_ = build_datasets(recipe, manifest)
+    source = load(dataset, "y10", "validation", batch_size=16)
+    if method == "mmd":  # ((source images, target images), source labels)
+        (images, target), labels = next(iter(validation))
+        np.testing.assert_array_equal(
+            target, next(iter(load(dataset, "y1", "validation", batch_size=16)))[0])
+    else:  # the source validation split, not the target's
+        images, labels = next(iter(validation))
+    np.testing.assert_array_equal(images, next(iter(source))[0])
+    np.testing.assert_array_equal(np.concatenate(_validation_labels(validation)),
+                                  np.concatenate([y for _, y in source]))
+
+
+def test_a_domain_adaptation_run_logs_label_free_validation_by_default(dataset, tmp_path):
+    result = run_recipe(_recipe(dataset, tmp_path, "mmd", epochs=1), verbose=0)
+    assert {"val_loss", "val_source_accuracy", "val_transfer_loss"} <= set(result.history)
+    assert "val_target_accuracy" not in result.history
+
+
+def test_target_labels_selection_is_the_explicit_oracle_selection(dataset, tmp_path):
+    recipe = _recipe(dataset, tmp_path, "mmd", epochs=1, data={"target_labels": "selection"})
+    recipe["training"].update(monitor="val_target_accuracy", early_stopping_patience=2)
+    result = run_recipe(recipe, verbose=0)
+    assert "val_target_accuracy" in result.history
+    assert "val_source_accuracy" not in result.history
+
+
+@pytest.mark.parametrize("method, monitor", [("mmd", "val_target_accuracy"),
+                                             ("none", "val_target_accuracy")])
+def test_a_monitor_reading_target_labels_needs_selection(dataset, tmp_path, method, monitor):
+    from astrokeras.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[training\].monitor = 'val_target_accuracy' reads "
+                                          r"target labels.*\[data\].target_labels = 'selection'"):
+        validate_recipe({"experiment": {"name": "t"}, "data": {"directory": str(dataset)},
+                         "method": {"name": method}, "training": {"monitor": monitor}})
+
+
+@pytest.mark.parametrize("target_labels", ["none", "selection"])
+def test_labeled_target_needs_target_labels_semi_supervised(dataset, tmp_path, target_labels):
+    from astrokeras.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[data\].labeled_target = 2 .*\[data\]"
+                                          r".target_labels = 'semi-supervised'"):
+        _recipe(dataset, tmp_path, "mmd", data={"labeled_target": 2,
+                                                "target_labels": target_labels})
+
+
+def test_a_score_monitor_adds_its_selection_callback_and_stops_early(dataset, tmp_path):
+    recipe = _recipe(dataset, tmp_path, "mmd", epochs=4)
+    recipe["training"].update(monitor="val_dev", early_stopping_patience=1)
+    result = run_recipe(recipe, verbose=0)
+    values = result.history["val_dev"]
+    assert np.all(np.isfinite(values)) and len(values) == len(result.history["loss"])
+    # early stopping read val_dev: it stopped one epoch after the first epoch without a
+    # lower DEV, or ran every epoch when DEV fell at each one
+    worse = [i for i in range(1, len(values)) if values[i] >= min(values[:i])]
+    assert len(values) == (worse[0] + 1 if worse else 4)
+    with open(tmp_path / "run" / "history.csv") as handle:
+        logged = [float(row["val_dev"]) for row in csv.DictReader(handle)]
+    np.testing.assert_allclose(logged, values, rtol=1e-6)
+
+
+def test_run_json_records_the_target_accuracy_as_an_oracle(dataset, tmp_path):
+    import json
+
+    from astrokeras.data import load
+
+    result = run_recipe(_recipe(dataset, tmp_path, "mmd", epochs=1), verbose=0)
+    oracle = json.loads((tmp_path / "run" / "run.json").read_text())["oracle"]
+    images, labels = zip(*load(dataset, "y1", "validation", batch_size=16))
+    predicted = np.argmax(result.classifier.predict(np.concatenate(images), verbose=0), -1)
+    assert oracle == {"target_validation_accuracy": pytest.approx(
+        np.mean(predicted == np.concatenate(labels)))}
