@@ -9,7 +9,8 @@ is a `MethodContext` (classes, class weights, seed, pixel range). Metadata read 
 workflows:
 
 - `paired` (bool): the method trains on source + target batch pairs (domain adaptation);
-  it needs a target domain, and `[data].labeled_target` is allowed with it.
+  it needs a target domain, and `[data].labeled_target` is allowed with it (with
+  `[data].target_labels = "semi-supervised"`).
 - `check` (callable `recipe -> message or None`): a check across keys, run by recipe
   validation once every section is read.
 - `extra_schema` (callable `options -> schema`): further `[method]` keys that depend on the

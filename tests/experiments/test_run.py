@@ -269,6 +269,20 @@ def test_labeled_target_needs_target_labels_semi_supervised(dataset, tmp_path, t
                                                 "target_labels": target_labels})
 
 
+@pytest.mark.parametrize("data, message", [
+    ({"kind": "morphology", "target_labels": "semi-supervised"},
+     r"'semi-supervised' needs \[data\].labeled_target > 0"),
+    ({"kind": "photoz", "target_labels": "selection"}, r"'selection' needs a target domain"),
+])
+def test_a_target_labels_use_without_its_data_is_refused(tmp_path, data, message):
+    from astrokeras.errors import ConfigError
+
+    architecture = "convnet" if data["kind"] == "morphology" else "simple_photoz_cnn"
+    with pytest.raises(ConfigError, match=message):
+        validate_recipe({"experiment": {"name": "t"}, "model": {"architecture": architecture},
+                         "data": {"directory": str(tmp_path), **data}})
+
+
 def test_a_score_monitor_adds_its_selection_callback_and_stops_early(dataset, tmp_path):
     recipe = _recipe(dataset, tmp_path, "mmd", epochs=4)
     recipe["training"].update(monitor="val_dev", early_stopping_patience=1)
