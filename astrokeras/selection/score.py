@@ -1,12 +1,14 @@
 """The base class of the label-free model-selection scores."""
 
+import abc
+
 from astrokeras.errors import InvalidArgumentError
 
 #: Keras' names for the two directions: "min" (lower is better), "max" (higher is better).
 MODES = ("min", "max")
 
 
-class Score:
+class Score(abc.ABC):
     """A number that ranks models on unlabelled target data; the base of every score.
 
     A score is computed from a model's `ModelOutputs` on the selection data: class
@@ -50,9 +52,9 @@ class Score:
             raise InvalidArgumentError(f"Score {cls.__name__}'s `mode` is unknown.", cls.mode,
                                        MODES)
 
+    @abc.abstractmethod
     def compute(self, outputs):
         """The score of one model's `outputs` (a `ModelOutputs`), as a float."""
-        raise NotImplementedError(f"{type(self).__name__} must implement compute(outputs).")
 
     def __call__(self, outputs):
         return float(self.compute(outputs))
