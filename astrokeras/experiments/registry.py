@@ -82,7 +82,15 @@ class Registry:
     def _load(self):
         if self._registrations is not None:
             module, self._registrations = self._registrations, None
-            importlib.import_module(module)
+            before = set(self._entries)
+            try:
+                importlib.import_module(module)
+            except BaseException:
+                # a failed import leaves no half-filled registry: the next lookup retries it
+                for name in set(self._entries) - before:
+                    del self._entries[name]
+                self._registrations = module
+                raise
 
     def register(self, name, factory=None, *, schema=None, description="", replace=False,
                  **metadata):

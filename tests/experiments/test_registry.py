@@ -48,3 +48,26 @@ def test_builtin_registrations_load_on_first_lookup_only():
     assert lines[0] == "False"  # the CLI lists attack names without starting TensorFlow
     assert "'fgsm', 'pgd', 'one-pixel'" in lines[1] and "'convnet'" in lines[1]
     assert "'mmd'" in lines[2] and "'morphology'" in lines[2]
+
+
+def test_a_failed_registrations_import_leaves_no_half_filled_registry(tmp_path, monkeypatch):
+    module = tmp_path / "broken_registrations.py"
+    module.write_text("from astrokeras.experiments.registry import Registry\n"
+                      "import test_registry_target as target\n"
+                      "target.REGISTRY.register('first', lambda: 1)\n"
+                      "raise ImportError('a dependency is missing')\n")
+    holder = tmp_path / "test_registry_target.py"
+    holder.write_text("from astrokeras.experiments.registry import Registry\n"
+                      "REGISTRY = Registry('thing', 'broken_registrations')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import test_registry_target
+
+    registry = test_registry_target.REGISTRY
+    for _ in range(2):  # the second lookup retries the import instead of seeing 'first' alone
+        with pytest.raises(ImportError, match="dependency is missing"):
+            registry.names()
+    module.write_text(module.read_text().replace("raise ImportError('a dependency is missing')",
+                                                 ""))
+    import importlib
+    importlib.invalidate_caches()
+    assert registry.names() == ("first",)
