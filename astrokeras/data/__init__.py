@@ -2,9 +2,9 @@
 
 from astrokeras.data.deepmerge import DeepMergeSimulation
 from astrokeras.data.morphology import MorphologySimulation
-from astrokeras.data.pipeline import (from_arrays, load, load_domain_adaptation, load_pairs,
-                                      pair_domains, pick_labeled, read_values, split_ids,
-                                      stretch)
+from astrokeras.data.pipeline import (PER_DOMAIN, from_arrays, load, load_domain_adaptation,
+                                      load_pairs, pair_domains, pick_labeled, read_values,
+                                      split_ids, stretch)
 from astrokeras.data.photoz import PhotoZSimulation
 from astrokeras.data.preprocessing import ClipArcsinh, clip_arcsinh, fit_clip_arcsinh
 from astrokeras.data.shards import finalize, load_manifest, shard_paths, write_dataset
@@ -12,6 +12,7 @@ from astrokeras.data.simulation import Record, Simulation, simulate
 from astrokeras.data.surveys import Band, hst_band, lsst_band
 
 __all__ = [
+    "PER_DOMAIN",
     "Band",
     "ClipArcsinh",
     "DeepMergeSimulation",

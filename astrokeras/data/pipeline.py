@@ -68,12 +68,67 @@ def split_ids(n, seed, fractions=DEFAULT_FRACTIONS):
             "test": np.sort(order[cut2:]), "all": np.arange(n)}
 
 
-def stretch(manifest, domain):
-    """The `ClipArcsinh` stored in a manifest for `domain`."""
-    if domain not in manifest["preprocessing"]:
-        raise InvalidArgumentError("`domain` is not a domain of this dataset.", domain,
-                                   list(manifest["preprocessing"]))
-    return ClipArcsinh.from_config(manifest["preprocessing"][domain])
+#: The loaders' `preprocess` value that stretches each domain with its own clip limits.
+PER_DOMAIN = "per-domain"
+
+
+def stretch(manifest, domain=None, preprocess=True):
+    """The `ClipArcsinh` the loaders apply to `domain`'s images, or None for raw images.
+
+    One transform serves every domain: the manifest's `preprocessing`, fitted on the first
+    domain's training split (see `astrokeras.data.shards`). Each domain's own fit on its
+    training split is normalisation-based adaptation, a method of its own, and only
+    `preprocess=PER_DOMAIN` asks for it.
+
+    Args:
+        manifest: a dataset manifest.
+        domain: a domain of the dataset (needed with `PER_DOMAIN` only).
+        preprocess: True (the manifest's one transform), `PER_DOMAIN` ("per-domain"), a
+            `ClipArcsinh` or its config dict (this transform, e.g. a training run's), or
+            False / None (no stretch: electrons per second).
+
+    Returns:
+        A `ClipArcsinh`, or None.
+
+    Example:
+
+    >>> manifest = {"bands": ["r"], "domains": ["y10", "y1"],
+    ...             "preprocessing": {"method": "clip_arcsinh", "low": [0.0], "high": [1.0]},
+    ...             "per_domain_preprocessing": {
+    ...                 "y10": {"method": "clip_arcsinh", "low": [0.0], "high": [1.0]},
+    ...                 "y1": {"method": "clip_arcsinh", "low": [-1.0], "high": [2.0]}}}
+    >>> stretch(manifest, "y1").low, stretch(manifest, "y1", PER_DOMAIN).low
+    ((0.0,), (-1.0,))
+    """
+    if preprocess is None or preprocess is False:
+        return None
+    if preprocess is True:
+        clip = ClipArcsinh.from_config(manifest["preprocessing"])
+    elif isinstance(preprocess, str) and preprocess == PER_DOMAIN:
+        if domain not in manifest["per_domain_preprocessing"]:
+            raise InvalidArgumentError("`domain` is not a domain of this dataset.", domain,
+                                       list(manifest["per_domain_preprocessing"]))
+        clip = ClipArcsinh.from_config(manifest["per_domain_preprocessing"][domain])
+    elif isinstance(preprocess, ClipArcsinh):
+        clip = preprocess
+    elif isinstance(preprocess, dict):
+        clip = ClipArcsinh.from_config(preprocess)
+    else:
+        raise InvalidArgumentError(
+            "`preprocess` must be True, False, 'per-domain', a ClipArcsinh or its config.",
+            preprocess, "True | False | 'per-domain' | ClipArcsinh | dict")
+    bands = manifest.get("bands") or ()
+    if bands and len(clip.low) != len(bands):
+        raise InvalidArgumentError(
+            f"`preprocess` has clip limits for {len(clip.low)} bands; the dataset has "
+            f"{len(bands)} ({', '.join(bands)}).", len(clip.low), len(bands))
+    return clip
+
+
+def _clip_layer(manifest, domain, preprocess):
+    """The stretch layer of `stretch(manifest, domain, preprocess)`, or None."""
+    clip = stretch(manifest, domain, preprocess)
+    return None if clip is None else _stretch_layer(clip)
 
 
 def _stretch_layer(clip):
@@ -318,8 +373,10 @@ def load(directory, domain=None, split="train", batch_size=32, shuffle=None, aug
         batch_size: batch size.
         shuffle: shuffle the galaxies (default: only for "train").
         augment_images: random flips and 90-degree rotations (default: only for "train").
-        preprocess: apply the manifest's clip + arcsinh stretch of `domain` (values in [0, 1]);
-            False gives electrons per second.
+        preprocess: the clip + arcsinh stretch (values in [0, 1]): True (default) the
+            manifest's one preprocessing, the same for every domain; a `ClipArcsinh` (or its
+            config) to apply instead; "per-domain" for `domain`'s own fit (normalisation-based
+            adaptation only); False for electrons per second. See `stretch`.
         seed: seed of the split, shuffle and augmentation (default: the dataset's seed).
         fractions: (train, validation, test) fractions of the split by galaxy.
         repeat: repeat forever (for `steps_per_epoch` training).
@@ -395,7 +452,7 @@ def _domain_dataset(directory, manifest, domain, split, split_seed, shuffle_seed
         table = tf.constant(class_repeats, tf.int64)
         records = records.flat_map(
             lambda r: tf.data.Dataset.from_tensors(r).repeat(tf.gather(table, r["label"])))
-    clip = _stretch_layer(stretch(manifest, domain)) if preprocess else None
+    clip = _clip_layer(manifest, domain, preprocess)
 
     def transform(draw, record):
         record = dict(record)
@@ -459,7 +516,8 @@ def load_domain_adaptation(directory, source="y10", target="y1", split="train", 
 
     Source and target come from the same split (by galaxy) and are shuffled independently, so
     a batch does not hold the same galaxies in both domains (the target is unlabelled data).
-    Each domain gets its own stored stretch.
+    Both domains get the same stretch (`preprocess`, the manifest's one preprocessing by
+    default).
 
     Args:
         directory: a dataset directory with at least two domains.
@@ -503,8 +561,8 @@ def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=
     """Batches of the same galaxies in several domains, aligned: `((y10, y1), labels)`.
 
     For comparisons that need the same galaxy in each domain (the paper's Y10 / Y1 / attacked
-    triplets, latent distances between domains): no shuffling, no augmentation, each domain
-    with its own stored stretch.
+    triplets, latent distances between domains): no shuffling, no augmentation, every domain
+    with the same stretch (`preprocess`, the manifest's one preprocessing by default).
 
     Args:
         directory: a dataset directory.
@@ -540,7 +598,7 @@ def load_pairs(directory, domains=None, split="test", batch_size=32, preprocess=
         _check_domain("domains", domain, manifest)
     seed = manifest["seed"] if seed is None else int(seed)
     records, _ = _records(directory, manifest, list(domains), split, seed, fractions, verify)
-    clips = {d: _stretch_layer(stretch(manifest, d)) if preprocess else None for d in domains}
+    clips = {d: _clip_layer(manifest, d, preprocess) for d in domains}
 
     names = list(manifest["value_names"]) if values else []
 

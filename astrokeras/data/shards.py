@@ -13,8 +13,15 @@ A dataset directory holds:
   interrupted run skips it when resumed;
 - `manifest.json`: written when the last shard is complete (by whichever run completes it):
   what was simulated, parameters, seed, counts per class and domain, shard list with sizes and
-  SHA-256, the clip + arcsinh preprocessing per domain, and the software versions (no clock
-  time: the same seed and software give the same bytes in every file, in any process).
+  SHA-256, the clip + arcsinh preprocessing and the software versions (no clock time: the
+  same seed and software give the same bytes in every file, in any process).
+
+The preprocessing is one transform for every domain: its clip limits are fitted on the first
+domain (the labelled source: y10, psf, lsst) and its training split alone, and the same limits
+stretch the target, validation and test images (`manifest["preprocessing"]`). Each domain's
+own fit on its training split is kept apart, under `per_domain_preprocessing`, for the one
+method that adapts by normalising each domain separately (normalisation-based adaptation);
+nothing else reads it.
 
 `--shard-index i --num-shards n` (`shard_index`, `num_shards`) make a run write only the shard
 files j with j % n == i, so n machines of a batch system can share one dataset; each galaxy's
@@ -45,7 +52,11 @@ from astrokeras.data.preprocessing import (DEFAULT_PERCENTILES, check_percentile
                                            check_softening, fit_clip_arcsinh)
 from astrokeras.errors import ConfigError, DataError, InvalidArgumentError, check_positive_int
 
-SCHEMA = "astrokeras.dataset/1"
+SCHEMA = "astrokeras.dataset/2"
+#: Manifests of these older schemas hold a stretch per domain; `finalize` rewrites them.
+OLDER_SCHEMAS = ("astrokeras.dataset/1",)
+#: The schema of plan.json and of the shards, unchanged since the first manifest schema.
+PLAN_SCHEMA = "astrokeras.dataset/1"
 MANIFEST = "manifest.json"
 PLAN = "plan.json"
 PIXEL_SAMPLE = 256
@@ -165,7 +176,7 @@ def _write_shard(path, records, simulation, seed):
 
 def _plan(simulation, n, seed, shard_size):
     return {
-        "schema": SCHEMA,
+        "schema": PLAN_SCHEMA,
         "astrokeras_version": __version__,
         "kind": simulation.kind,
         "simulation": simulation.get_config(),
@@ -280,6 +291,43 @@ def _complete(directory, j, total):
     return os.path.exists(path) and os.path.exists(_sidecar(path))
 
 
+def fitted_preprocessing(sample, domain, seed, n, percentiles=DEFAULT_PERCENTILES, c=None,
+                         fractions=None):
+    """The clip + arcsinh config of one domain, fitted on its training split's pixel sample.
+
+    `sample` holds `PIXEL_SAMPLE` pixels per galaxy, in galaxy-id order (the sidecars'
+    samples of every shard, concatenated); only the rows of the galaxies in the training
+    split (`astrokeras.data.split_ids(n, seed, fractions)`) enter the percentiles, so no
+    validation or test pixel shapes the transform they are evaluated with.
+
+    Args:
+        sample: float array `(n * PIXEL_SAMPLE, bands)`.
+        domain: the domain the sample comes from (recorded in `fitted_on`).
+        seed: the split seed (the dataset's).
+        n: galaxies in the dataset.
+        percentiles: clip percentiles.
+        c: arcsinh softening.
+        fractions: split fractions (default `astrokeras.data.pipeline.DEFAULT_FRACTIONS`).
+
+    Returns:
+        A JSON dict: `ClipArcsinh.get_config()` plus `percentiles`, `fitted_on` (domain,
+        split, seed, fractions, galaxies) and `estimated_from`.
+    """
+    from astrokeras.data.pipeline import DEFAULT_FRACTIONS, split_ids
+
+    fractions = DEFAULT_FRACTIONS if fractions is None else fractions
+    train = split_ids(n, seed, fractions)["train"]
+    if train.size == 0:  # a dataset too small to have a training split: every galaxy
+        train = np.arange(n)
+    rows = (train[:, None] * PIXEL_SAMPLE + np.arange(PIXEL_SAMPLE)).ravel()
+    stretch = fit_clip_arcsinh(np.asarray(sample)[rows], percentiles, c)
+    return dict(stretch.get_config(), percentiles=list(percentiles),
+                fitted_on={"domain": domain, "split": "train", "seed": int(seed),
+                           "fractions": [float(f) for f in fractions],
+                           "galaxies": int(train.size)},
+                estimated_from=f"{PIXEL_SAMPLE} seeded random pixels per training image")
+
+
 def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
     """Write `manifest.json` for a directory whose shards are all complete.
 
@@ -320,12 +368,9 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
             shards.append({"file": os.path.basename(path), "first_id": j * shard_size,
                            "n": min(n, (j + 1) * shard_size) - j * shard_size,
                            "bytes": int(side["bytes"]), "sha256": str(side["sha256"])})
-    preprocessing = {}
-    for domain in simulation.domains:
-        stretch = fit_clip_arcsinh(np.concatenate(samples[domain]), percentiles, c)
-        preprocessing[domain] = dict(stretch.get_config(), percentiles=list(percentiles),
-                                     estimated_from=f"{PIXEL_SAMPLE} seeded random pixels "
-                                                    "per image")
+    per_domain = {domain: fitted_preprocessing(np.concatenate(samples[domain]), domain,
+                                               plan["seed"], n, percentiles, c)
+                  for domain in simulation.domains}
     manifest = {
         "schema": SCHEMA,
         "astrokeras_version": __version__,
@@ -347,7 +392,8 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
             "per_class": {c_: int(k) for c_, k in zip(simulation.classes, counts)},
         },
         "shards": shards,
-        "preprocessing": preprocessing,
+        "preprocessing": per_domain[simulation.domains[0]],
+        "per_domain_preprocessing": per_domain,
         "feature_format": "galaxy_id, label: int64; image/<domain>: raw little-endian float32 "
                           "(height, width, bands); value/<name>: float32",
     }
@@ -357,7 +403,8 @@ def finalize(directory, percentiles=DEFAULT_PERCENTILES, c=None):
 
 _REQUIRED = {"schema": str, "astrokeras_version": str, "kind": str, "simulation": dict,
              "n": int, "image_shape": list, "bands": list, "domains": list, "classes": list,
-             "value_names": list, "counts": dict, "shards": list, "preprocessing": dict}
+             "value_names": list, "counts": dict, "shards": list, "preprocessing": dict,
+             "per_domain_preprocessing": dict}
 
 
 def load_manifest(directory):
@@ -386,6 +433,11 @@ def load_manifest(directory):
         raise ConfigError(f"{path} is not valid JSON ({error}).", path) from None
     if not isinstance(manifest, dict):
         raise ConfigError(f"{path} must hold a JSON object.", type(manifest).__name__, "object")
+    if manifest.get("schema") in OLDER_SCHEMAS:
+        raise ConfigError(
+            f"{path} is an older manifest (one stretch per domain); rewrite it with "
+            f"astrokeras.data.finalize({directory!r}), which refits the one preprocessing "
+            "from the stored shards without simulating again.", manifest.get("schema"), SCHEMA)
     if manifest.get("schema") != SCHEMA:
         raise ConfigError(f"{path}: key 'schema' is not a schema this astrokeras reads.",
                           manifest.get("schema"), SCHEMA)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from astrokeras.data import (ClipArcsinh, from_arrays, load, load_domain_adaptation,
+from astrokeras.data import (PER_DOMAIN, ClipArcsinh, from_arrays, load, load_domain_adaptation,
                              load_pairs, pair_domains, pick_labeled, simulate, split_ids,
                              stretch)
 from astrokeras.errors import InvalidArgumentError
@@ -38,14 +38,36 @@ def test_splits_keep_the_y10_and_y1_images_of_a_galaxy_together(tiny_dataset, ti
             np.testing.assert_array_equal(labels, raw["label"][ids])
 
 
-def test_preprocessing_is_the_manifests_stretch(tiny_dataset, tiny_sim):
+def test_every_domain_gets_the_one_source_fitted_stretch(tiny_dataset, tiny_sim):
     path, manifest = tiny_dataset
     raw = simulate(tiny_sim, 12, seed=4)
-    images, _ = _collect(load(path, "y1", split="all", batch_size=12, shuffle=False))
-    expected = ClipArcsinh.from_config(manifest["preprocessing"]["y1"])(raw["y1"])
-    np.testing.assert_allclose(images, expected, atol=1e-6)
-    assert images.min() >= 0.0 and images.max() <= 1.0 + 1e-6
-    assert stretch(manifest, "y1") == ClipArcsinh.from_config(manifest["preprocessing"]["y1"])
+    one = ClipArcsinh.from_config(manifest["preprocessing"])
+    for domain in ("y10", "y1"):
+        images, _ = _collect(load(path, domain, split="all", batch_size=12, shuffle=False))
+        np.testing.assert_allclose(images, one(raw[domain]), atol=1e-6)
+        assert images.min() >= 0.0 and images.max() <= 1.0 + 1e-6
+        assert stretch(manifest, domain) == one
+    (y10, y1), _ = next(iter(load_pairs(path, split="all", batch_size=12)))
+    np.testing.assert_allclose(y1.numpy(), one(raw["y1"]), atol=1e-6)
+
+
+def test_per_domain_stretch_only_when_asked_and_a_given_stretch_is_applied(tiny_dataset,
+                                                                          tiny_sim):
+    path, manifest = tiny_dataset
+    raw = simulate(tiny_sim, 12, seed=4)
+    own = ClipArcsinh.from_config(manifest["per_domain_preprocessing"]["y1"])
+    assert own != ClipArcsinh.from_config(manifest["preprocessing"])
+    images, _ = _collect(load(path, "y1", split="all", batch_size=12, shuffle=False,
+                              preprocess=PER_DOMAIN))
+    np.testing.assert_allclose(images, own(raw["y1"]), atol=1e-6)
+    given = ClipArcsinh(low=(0.0, 0.0, 0.0), high=(1.0, 2.0, 3.0), c=0.5)
+    images, _ = _collect(load(path, "y10", split="all", batch_size=12, shuffle=False,
+                              preprocess=given.get_config()))
+    np.testing.assert_allclose(images, given(raw["y10"]), atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="clip limits for 1 bands"):
+        load(path, "y1", preprocess=ClipArcsinh(low=(0.0,), high=(1.0,)))
+    with pytest.raises(InvalidArgumentError, match="`preprocess` must be"):
+        load(path, "y1", preprocess="own")
 
 
 def test_pipeline_stretch_is_bit_identical_to_the_former_tensorflow_formula(tiny_dataset,
@@ -58,7 +80,7 @@ def test_pipeline_stretch_is_bit_identical_to_the_former_tensorflow_formula(tiny
     raw = simulate(tiny_sim, 12, seed=4)
     images, _ = _collect(load(path, "y1", split="all", batch_size=12, shuffle=False))
     # The stretch as the pipeline wrote it before it became a Keras layer.
-    config = manifest["preprocessing"]["y1"]
+    config = manifest["preprocessing"]
     low, high = tf.constant(config["low"], tf.float32), tf.constant(config["high"], tf.float32)
     unit = (tf.clip_by_value(raw["y1"], low, high) - low) / (high - low)
     expected = tf.asinh(unit / config["c"]) * (1.0 / math.asinh(1.0 / config["c"]))

@@ -25,13 +25,75 @@ def test_manifest_says_what_was_simulated(tiny_dataset, tiny_sim):
     assert manifest["counts"]["per_class"] == {"spiral": 4, "elliptical": 4, "merger": 4}
     assert manifest["counts"]["per_domain"] == {"y10": 12, "y1": 12}
     assert [s["n"] for s in manifest["shards"]] == [5, 5, 2]
+    per_domain = manifest["per_domain_preprocessing"]
     for domain in ("y10", "y1"):
-        prep = manifest["preprocessing"][domain]
+        prep = per_domain[domain]
         assert prep["percentiles"] == [0.1, 99.9] and prep["c"] == 0.85
         assert all(h > lo for lo, h in zip(prep["low"], prep["high"]))
-    # Y1 is noisier: its lower clip limit sits further below zero in every band.
-    assert all(a < b for a, b in zip(manifest["preprocessing"]["y1"]["low"],
-                                     manifest["preprocessing"]["y10"]["low"]))
+        assert prep["fitted_on"] == {"domain": domain, "split": "train", "seed": 4,
+                                     "fractions": [0.7, 0.1, 0.2], "galaxies": 8}
+    # One preprocessing for every domain: the source's (first domain's) training-split fit.
+    assert manifest["preprocessing"] == per_domain["y10"]
+    # Y1 is noisier: its own lower clip limit sits further below zero in every band.
+    assert all(a < b for a, b in zip(per_domain["y1"]["low"], per_domain["y10"]["low"]))
+
+
+def _training_pixel_percentiles(path, manifest, domain):
+    """The clip limits recomputed by hand from the sidecars' samples of the training galaxies."""
+    from astrokeras.data import split_ids
+
+    rows = []
+    for shard in manifest["shards"]:
+        with np.load(os.path.join(path, shard["file"].replace(".tfrecord", ".npz"))) as side:
+            sample = side[f"sample/{domain}"].reshape(shard["n"], shards_lib.PIXEL_SAMPLE, -1)
+        ids = np.arange(shard["first_id"], shard["first_id"] + shard["n"])
+        rows.append(sample[np.isin(ids, split_ids(manifest["n"], manifest["seed"])["train"])])
+    pixels = np.concatenate(rows).reshape(-1, sample.shape[-1]).astype(np.float64)
+    return np.percentile(pixels, 0.1, axis=0), np.percentile(pixels, 99.9, axis=0)
+
+
+def test_the_one_preprocessing_is_fitted_on_the_source_training_split_only(tiny_dataset,
+                                                                           tmp_path):
+    import shutil
+
+    path, manifest = tiny_dataset
+    low, high = _training_pixel_percentiles(path, manifest, "y10")
+    np.testing.assert_allclose(manifest["preprocessing"]["low"], low, rtol=1e-12)
+    np.testing.assert_allclose(manifest["preprocessing"]["high"], high, rtol=1e-12)
+    # Validation and test pixels (here made absurd) do not move the transform at all.
+    from astrokeras.data import split_ids
+
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    held_out = np.concatenate([split_ids(12, 4)[s] for s in ("validation", "test")])
+    for shard in manifest["shards"]:
+        sidecar = copy / shard["file"].replace(".tfrecord", ".npz")
+        with np.load(sidecar) as side:
+            arrays = {key: side[key] for key in side.files}
+        for domain in ("y10", "y1"):
+            sample = arrays[f"sample/{domain}"].reshape(shard["n"], shards_lib.PIXEL_SAMPLE, -1)
+            ids = np.arange(shard["first_id"], shard["first_id"] + shard["n"])
+            sample[np.isin(ids, held_out)] = 1e6
+            arrays[f"sample/{domain}"] = sample.reshape(-1, sample.shape[-1])
+        np.savez(sidecar, **arrays)
+    refitted = shards_lib.finalize(copy)
+    assert refitted["preprocessing"] == manifest["preprocessing"]
+    assert refitted["per_domain_preprocessing"] == manifest["per_domain_preprocessing"]
+
+
+def test_an_older_manifest_is_refused_with_the_way_to_rewrite_it(tiny_dataset, tmp_path):
+    import shutil
+
+    path, manifest = tiny_dataset
+    copy = tmp_path / "old"
+    shutil.copytree(path, copy)
+    old = dict(manifest, schema="astrokeras.dataset/1",
+               preprocessing={d: manifest["per_domain_preprocessing"][d] for d in ("y10", "y1")})
+    (copy / "manifest.json").write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match=r"older manifest .*finalize\("):
+        load_manifest(copy)
+    assert shards_lib.finalize(copy) == manifest
+    assert load_manifest(copy) == manifest
 
 
 def test_shards_hold_the_simulated_galaxies(tiny_dataset, tiny_sim):
@@ -165,10 +227,12 @@ def test_finalize_restretches_a_dataset_without_simulating_it(tiny_dataset, tmp_
     shutil.copytree(path, copy)
     restretched = shards_lib.finalize(copy, c=0.001)
     for domain in ("y10", "y1"):
-        before, after = manifest["preprocessing"][domain], restretched["preprocessing"][domain]
+        before = manifest["per_domain_preprocessing"][domain]
+        after = restretched["per_domain_preprocessing"][domain]
         assert after["c"] == 0.001
         assert (after["low"], after["high"]) == (before["low"], before["high"])
+    assert restretched["preprocessing"]["c"] == 0.001
     assert _bytes(copy) == _bytes(path)  # the shards are untouched
-    assert shards_lib.finalize(copy)["preprocessing"]["y10"]["c"] == 0.85  # the simulation's
+    assert shards_lib.finalize(copy)["preprocessing"]["c"] == 0.85  # the simulation's
     with pytest.raises(InvalidArgumentError, match="softening"):
         shards_lib.finalize(copy, c=-1.0)
