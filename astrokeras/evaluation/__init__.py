@@ -1,4 +1,5 @@
-"""Robustness evaluation: classification and photo-z metrics, latent distances, JS distance."""
+"""Robustness evaluation: classification and photo-z metrics, latent distances, JS distance,
+label-free shift diagnostics."""
 
 from astrokeras.evaluation.classification import classification_metrics
 from astrokeras.evaluation.jensen_shannon import js_distance, shared_bins
@@ -10,10 +11,16 @@ from astrokeras.evaluation.photoz_metrics import (evaluate_photoz, photoz_metric
 from astrokeras.evaluation.report import write_metrics, write_report
 from astrokeras.evaluation.robustness import (RobustnessEvaluation, evaluate_robustness,
                                               markdown_tables, robustness_summary)
+from astrokeras.evaluation.shift_diagnostics import (class_proportions, diagnose_outputs,
+                                                    disjoint_halves, shift_diagnostics,
+                                                    shift_table)
 
 __all__ = [
     "RobustnessEvaluation",
+    "class_proportions",
     "classification_metrics",
+    "diagnose_outputs",
+    "disjoint_halves",
     "distance_statistics",
     "evaluate_photoz",
     "evaluate_robustness",
@@ -28,6 +35,8 @@ __all__ = [
     "redshift_bin_centres",
     "robustness_summary",
     "shared_bins",
+    "shift_diagnostics",
+    "shift_table",
     "write_metrics",
     "write_report",
 ]
