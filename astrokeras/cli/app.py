@@ -22,6 +22,7 @@ from astrokeras.cli.evaluate import evaluate  # noqa: E402
 from astrokeras.cli.export import export  # noqa: E402
 from astrokeras.cli.predict import predict  # noqa: E402
 from astrokeras.cli.train import train  # noqa: E402
+from astrokeras.cli.tune import tune  # noqa: E402
 
 app = typer.Typer(
     name="astrokeras",
@@ -71,6 +72,7 @@ app.command("evaluate")(evaluate)
 app.command("export")(export)
 app.command("predict")(predict)
 app.command("train")(train)
+app.command("tune")(tune)
 
 
 app.add_typer(simulate_app, name="simulate")

@@ -24,6 +24,7 @@ _LAZY = {
                                    "RunResult", "build_classifier", "build_datasets",
                                    "clear_run", "ensure_dataset", "run_recipe"),
     "astrokeras.experiments.train": ("train_recipe",),
+    "astrokeras.experiments.tune": ("TuneResult", "tune_recipe"),
     "astrokeras.experiments.export": ("export_model",),
     "astrokeras.experiments.default": ("default_recipes", "run_default"),
     "astrokeras.experiments.scores": ("build_score", "score_monitor", "selection_callback"),
