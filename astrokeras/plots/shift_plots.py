@@ -61,7 +61,7 @@ def plot_entropy_histograms(bin_edges, target_counts, source_counts=None, domain
                       linestyle="--")
             handles.append(Line2D([], [], color=colour, linewidth=1.2, linestyle="--",
                                   label=f"{name}: {source_name} (n={int(source[name].sum())})"))
-    ax.legend(handles=handles, fontsize=8, loc="upper center")
+    ax.legend(handles=handles, fontsize=8, loc="best")
     ax.set_xlim(edges[0], edges[-1])
     ax.set_xlabel("prediction entropy (nats)")
     ax.set_ylabel("fraction of images")
