@@ -8,6 +8,7 @@ import numpy as np
 
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.evaluation.robustness import markdown_tables
+from astrokeras.evaluation.shift_diagnostics import shift_table
 from astrokeras.files import write_text_atomic
 
 
@@ -42,13 +43,14 @@ def write_report(path, summary, figures=None, title="astrokeras robustness evalu
 
     The report reads on its own: what was evaluated (models, domains, galaxies), Table 2
     (classification metrics per model and domain), Table 3 (latent distances, one-pixel attack,
-    Jensen-Shannon distances) of Ciprijanovic et al. 2022, and every figure under its caption,
-    two per row. Written atomically.
+    Jensen-Shannon distances) of Ciprijanovic et al. 2022, the label-free shift diagnostics
+    when the summary has them (`shift_table`), and every figure under its caption, two per
+    row. Written atomically.
 
     Args:
         path: the report file (e.g. `out/report.md`); figures are linked relative to its folder.
-        summary: a `robustness_summary` dict (with optional `base_domain`, `galaxies` and
-            `photoz` entries).
+        summary: a `robustness_summary` dict (with optional `base_domain`, `galaxies`,
+            `shift_diagnostics` and `photoz` entries).
         figures: a list of `(caption, png_path)` pairs, or None.
         title: the report's heading.
         notes: optional list of extra lines (e.g. the command line that made it).
@@ -86,6 +88,8 @@ def write_report(path, summary, figures=None, title="astrokeras robustness evalu
     if summary.get("table2"):
         lines += [_READING, "", markdown_tables(summary)]
         lines += _confusion_matrices(summary.get("metrics", {}))
+    if summary.get("shift_diagnostics"):
+        lines += shift_table(summary["shift_diagnostics"], summary.get("base_domain", "source"))
     if summary.get("photoz"):
         lines += _photoz_table(summary["photoz"])
     if figures:

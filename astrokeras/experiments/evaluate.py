@@ -27,7 +27,12 @@ def run_evaluation(model, data, out, *, compare=None, domains=None, attack=None,
     Classifiers: Table 2 metrics per model and domain, Table 3 latent distances, the attack's
     success and generations, Jensen-Shannon distances (Ciprijanovic et al. 2022), the plots
     (ROC curves, isomaps in 2-D and 3-D, latent-distance histograms, church windows) and a
-    report with the tables and the plots side by side. Photo-z networks (inputs image and
+    report with the tables and the plots side by side. With two domains or more, also the
+    shift diagnostics that need no label, from the first domain (the source) to each other
+    one, for every model side by side (`shift_diagnostics_by_target`): latent MMD,
+    domain-classifier AUC, predicted class proportions and their distance, prediction
+    entropy; in metrics.json under "shift_diagnostics", as a table in the report, and as
+    entropy-histogram and class-proportion plots. Photo-z networks (inputs image and
     ebv): bias, sigma_MAD and outlier fraction (Campagne 2021), clean and attacked, and the
     photo-z plot.
 
@@ -49,7 +54,8 @@ def run_evaluation(model, data, out, *, compare=None, domains=None, attack=None,
         z_max: photo-z: upper redshift of the output bins (default: a dataset directory's z
             range; 0.4 for an .npz).
         batch_size: images per model call.
-        seed: seed of the attack's randomness.
+        seed: seed of the attack's randomness and of the shift diagnostics' random halves
+            and domain-classifier folds.
         progress: optional `progress(description, completed, total)` for a progress bar.
         command: the command line that ran the evaluation, recorded in the report.
         flags: optional `{option: "--flag"}` naming each attack option on the command line.
@@ -211,8 +217,10 @@ def _evaluate_classifiers(models, data, out, domains, entry, options, n, split, 
     result = evaluation.evaluate_robustness(
         models, images, paired["labels"], class_names=paired["class_names"], attack=attack,
         n=n, batch_size=batch_size, bins=bins, progress=report)
+    shift = shift_diagnostics_by_target(models, images, batch_size=batch_size, seed=seed,
+                                        progress=report)
     figures, notes = [], []
-    steps = plot_plan(result, models)
+    steps = plot_plan(result, models, shift)
     for done, make in enumerate(steps):
         report("Plotting", done, len(steps))
         made, note = make(out, result, images, bins, resolution)
@@ -226,6 +234,7 @@ def _evaluate_classifiers(models, data, out, domains, entry, options, n, split, 
         "data": str(data), "source": paired["source"], "domains": result.domains,
         "attack": None if entry is None else entry.name, "n": n, "attack_options": options,
         "seed": seed, "bins": bins, "max_images": max_images}
+    summary["shift_diagnostics"] = shift
     summary["figures"] = [{"caption": c, "file": Path(f).name} for c, f in figures]
     summary["notes"] = notes
     metrics = evaluation.write_metrics(out / "metrics.json", summary)
@@ -234,6 +243,55 @@ def _evaluate_classifiers(models, data, out, domains, entry, options, n, split, 
         notes=([f"Command: `{command}`"] if command else []) + [f"Data: {paired['source']}"]
         + notes)
     return {"metrics": metrics, "report": written, "figures": [f for _, f in figures]}
+
+
+def shift_diagnostics_by_target(models, images, *, batch_size=64, seed=0, progress=None):
+    """Label-free shift diagnostics of every model from the first domain to each other one.
+
+    The first domain of `images` is the source, every other domain a target. The images are
+    paired (row i is the same galaxy in every domain), so each target is compared with the
+    source on disjoint halves of the galaxies (`evaluation.shift_diagnostics`, `paired=True`).
+    No label is read.
+
+    Args:
+        models: `{name: classifier}` (each with a layer named "latent").
+        images: `{domain: images}`, the source domain first, the same galaxies in each.
+        batch_size: images per model call.
+        seed: seed of the halves, subsets and domain-classifier folds.
+        progress: optional `progress(description, completed, total)`.
+
+    Returns:
+        `{model: {target: diagnostics dict}}`; empty with fewer than two domains or two
+        galaxies.
+
+    Example:
+
+    >>> import keras
+    >>> inputs = keras.Input((2,))
+    >>> latent = keras.layers.Dense(2, name="latent")(inputs)
+    >>> model = keras.Model(inputs, keras.layers.Softmax()(latent))
+    >>> x = np.random.default_rng(0).normal(size=(20, 2))
+    >>> shift = shift_diagnostics_by_target({"m": model}, {"y10": x, "y1": x + 5.0})
+    >>> list(shift["m"]), shift["m"]["y1"]["domain_auc"]
+    (['y1'], 1.0)
+    """
+    from astrokeras.evaluation import shift_diagnostics
+
+    report = progress or (lambda description, completed, total: None)
+    source, *targets = list(images)
+    if not targets or len(images[source]) < 2:
+        return {}
+    steps, done = len(models) * len(targets), 0
+    shift = {}
+    for name, model in models.items():
+        shift[name] = {}
+        for target in targets:
+            report(f"{name}: shift diagnostics {source} -> {target}", done, steps)
+            shift[name][target] = shift_diagnostics(model, images[source], images[target],
+                                                    paired=True, batch_size=batch_size,
+                                                    seed=seed)
+            done += 1
+    return shift
 
 
 def _load_models(paths):

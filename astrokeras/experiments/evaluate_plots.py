@@ -1,4 +1,5 @@
-"""The plots of a classifier robustness evaluation: ROC, isomaps, church windows, distances."""
+"""The plots of a classifier robustness evaluation: ROC, isomaps, church windows, distances,
+and the label-free shift diagnostics (prediction entropy, class proportions)."""
 
 import re
 
@@ -8,12 +9,15 @@ from astrokeras import plots
 from astrokeras.errors import InvalidArgumentError
 
 
-def plot_plan(result, models):
+def plot_plan(result, models, shift=None):
     """The plots of an evaluation, as one callable per plot (so a progress bar can count them).
 
     Args:
         result: the `RobustnessEvaluation`.
         models: `{name: classifier}`, in the order of `result.models`.
+        shift: optional `{model: {target: shift diagnostics}}` (see
+            `shift_diagnostics_by_target`): adds, per target domain, the prediction-entropy
+            histograms of the models and their predicted class proportions.
 
     Returns:
         A list of `make(out, result, images, bins, resolution)`, each returning
@@ -24,7 +28,42 @@ def plot_plan(result, models):
     for name, model in zip(result.models, models.values()):
         steps += [_roc(name), _isomap(name, 2), _isomap(name, 3), _church(name, model)]
     steps.append(_distance_histograms)
+    targets = list(dict.fromkeys(t for per in (shift or {}).values() for t in per))
+    for target in targets:
+        steps += [_entropy(target, shift), _proportions(target, shift)]
     return steps
+
+
+def _entropy(target, shift):
+    def make(out, result, images, bins, resolution):
+        source = result.domains[0]
+        per_model = {name: shift[name][target]["entropy"] for name in shift
+                     if target in shift[name]}
+        path = out / f"entropy_{slug(target)}.png"
+        plots.plot_entropy_histograms(
+            next(iter(per_model.values()))["bin_edges"],
+            {name: e["target_counts"] for name, e in per_model.items()},
+            {name: e["source_counts"] for name, e in per_model.items()},
+            domains=(source, target), path=path,
+            title=f"Prediction entropy on {target} (dashed: {source}), no label used")
+        return [(f"Prediction entropy of each model on {target} (solid) and {source} (dashed); "
+                 "no label used", path)], None
+    return make
+
+
+def _proportions(target, shift):
+    def make(out, result, images, bins, resolution):
+        source = result.domains[0]
+        shares = {name: (shift[name][target]["class_proportions"]["source"],
+                         shift[name][target]["class_proportions"]["target"])
+                  for name in shift if target in shift[name]}
+        path = out / f"class_proportions_{slug(target)}.png"
+        plots.plot_class_proportions(shares, result.class_names, domains=(source, target),
+                                     path=path, title=f"Predicted class proportions, {source} "
+                                                      f"vs {target}, no label used")
+        return [(f"Predicted class proportions on {source} and {target}, per model; no label "
+                 "used", path)], None
+    return make
 
 
 def _roc(name):
