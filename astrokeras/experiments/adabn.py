@@ -23,7 +23,7 @@ False
 """
 
 from astrokeras.errors import ConfigError
-from astrokeras.experiments.methods import plain_training
+from astrokeras.experiments.methods import needs_target, plain_training
 from astrokeras.experiments.registry import METHODS
 from astrokeras.training.adabn import adapt_batch_norm, batch_norm_layers
 
@@ -58,15 +58,8 @@ def adabn_training(classifier, options, context):
     return setup
 
 
-def _needs_target(recipe):
-    if recipe["data"]["target"] is None:
-        return (f"[method].name = {recipe['method']['name']!r} needs a target domain "
-                "([data].target).")
-    return None
-
-
 METHODS.register(
     "adabn", adabn_training,
     description="plain training on the source, then the target's batch-norm statistics "
                 "(AdaBN, Li et al. 2016)",
-    paired=False, check=_needs_target)
+    paired=False, check=needs_target)

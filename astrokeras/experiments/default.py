@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from astrokeras.experiments.recipe import validate_recipe
-from astrokeras.experiments.run import CLASSIFIER_FILE, RUN_FILE, clear_run, run_recipe
+from astrokeras.experiments.run import (CLASSIFIER_FILE, RUN_FILE, clear_run, finished_run,
+                                        run_preprocessing, run_recipe)
 from astrokeras.files import write_json_atomic
 from astrokeras.saving import load_model
 
@@ -94,8 +95,7 @@ def run_default(output="runs/default", cache_dir="~/.cache/astrokeras", n=None, 
     metrics, runs = {}, {}
     for name, recipe in recipes.items():
         directory = Path(recipe["experiment"]["output"])
-        reused = (not fresh and (directory / RUN_FILE).exists()
-                  and (directory / CLASSIFIER_FILE).exists())
+        reused = not fresh and finished_run(directory, recipe)
         if reused:
             log(f"{name}: reusing the finished run in {directory}")
             classifier = load_model(directory / CLASSIFIER_FILE)
@@ -106,7 +106,7 @@ def run_default(output="runs/default", cache_dir="~/.cache/astrokeras", n=None, 
                 clear_run(directory)
             classifier = run_recipe(recipe, progress=progress, verbose=verbose).classifier
         runs[name] = {"directory": str(directory), "reused": reused}
-        metrics[name] = {domain: _table_metrics(classifier, recipe["data"]["directory"], domain)
+        metrics[name] = {domain: _table_metrics(classifier, recipe, domain)
                          for domain in (recipe["data"]["source"], recipe["data"]["target"])}
     data = recipes["regular"]["data"]
     report = {"experiment": "default: ConvNet regular vs MMD, Y10 -> Y1", "data": data,
@@ -117,14 +117,16 @@ def run_default(output="runs/default", cache_dir="~/.cache/astrokeras", n=None, 
     return report
 
 
-def _table_metrics(classifier, directory, domain):
-    """Table 2's metrics of `classifier` on the test split of `domain`."""
+def _table_metrics(classifier, recipe, domain):
+    """Table 2's metrics of `classifier` on the test split of `domain`, stretched as trained."""
     import numpy as np
 
     from astrokeras import data
     from astrokeras.evaluation import classification_metrics
 
-    test = data.load(directory, domain, "test", batch_size=256)
+    directory = recipe["data"]["directory"]
+    preprocess = run_preprocessing(recipe, data.load_manifest(directory))[0]
+    test = data.load(directory, domain, "test", batch_size=256, preprocess=preprocess)
     labels = np.concatenate([y.numpy() for _, y in test])
     probabilities = classifier.predict(test.map(lambda x, y: x), verbose=0)
     metrics = classification_metrics(labels, probabilities)

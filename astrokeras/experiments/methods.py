@@ -212,6 +212,14 @@ def _attack_check(recipe):
     return f"{message} ({', '.join(f'{key} = {attack_options[key]}' for key in keys)})."
 
 
+def needs_target(recipe):
+    """A `METHODS` check: the method adapts to a target domain, so the recipe needs one."""
+    if recipe["data"]["target"] is None:
+        return (f"[method].name = {recipe['method']['name']!r} needs a target domain "
+                "([data].target).")
+    return None
+
+
 def _needs_unknown_class(recipe):
     if recipe["data"].get("unknown_class", -1) < 0:
         return (f"[method].name = {recipe['method']['name']!r} needs [data].unknown_class, the "
@@ -261,3 +269,4 @@ METHODS.register(
 
 # Methods in their own modules register themselves; they build on plain_training above.
 from astrokeras.experiments import adabn  # noqa: E402,F401  (registers "adabn")
+from astrokeras.experiments import domain_normalisation  # noqa: E402,F401  (registers it)

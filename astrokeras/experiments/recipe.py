@@ -11,6 +11,13 @@ those of the entry the section names in its registry (`[data].kind` in `DATA_KIN
 `[model].architecture` in `ARCHITECTURES`, `[method].name` in `METHODS`, or an attack's name
 for adversarial training): `[model].dropout` is a key of ResNet18, not of the ConvNet.
 
+One preprocessing serves every domain: the clip + arcsinh limits are fitted on the labelled
+source training split and stretch the target, validation and test images alike
+(`[data].preprocessing = "source"`, resolved so for every method but one). Fitting each
+domain's limits on its own images is normalisation-based adaptation, the method
+`domain_normalisation` (`[data].preprocessing = "per-domain"` names it too, and is refused
+with any other method).
+
 Target labels reach training or model selection only where a recipe says so, with
 `[data].target_labels`:
 
@@ -72,6 +79,7 @@ import copy
 import tomllib
 from pathlib import Path
 
+from astrokeras.data.pipeline import PER_DOMAIN
 from astrokeras.errors import ConfigError
 from astrokeras.experiments.methods import find_method
 from astrokeras.experiments.optimizers import OPTIMIZERS, SCHEDULES
@@ -84,6 +92,8 @@ _NUMBER = (int, float)
 
 #: `[data].target_labels` values: where target labels may be used (see the module docstring).
 NO_TARGET_LABELS, SELECTION, SEMI_SUPERVISED = "none", "selection", "semi-supervised"
+#: `[data].preprocessing` of every method but normalisation-based adaptation (`PER_DOMAIN`).
+SOURCE_PREPROCESSING = "source"
 
 #: The keys every recipe takes: section -> key -> (types, default, check or allowed values).
 #: `[data]`, `[model]` and `[method]` take their registry entry's keys as well.
@@ -109,6 +119,9 @@ SCHEMA = {
         "softening": (_NUMBER, None, lambda v: 0 < v < float("inf")),
         # where target labels may be used: nowhere, in model selection, in training
         "target_labels": (str, NO_TARGET_LABELS, (NO_TARGET_LABELS, SELECTION, SEMI_SUPERVISED)),
+        # the clip + arcsinh stretch: one transform fitted on the source ("source"), or each
+        # domain its own ("per-domain", the domain_normalisation method); None: the method's
+        "preprocessing": (str, None, (SOURCE_PREPROCESSING, PER_DOMAIN)),
     },
     "model": {
         "architecture": (str, "convnet", None),
@@ -334,6 +347,7 @@ def _check_consistency(recipe, entries, source):
                           method["name"], ", ".join(entry.name for entry in METHODS
                                                     if entry.metadata.get("paired")))
     _check_target_labels(recipe, source)
+    _resolve_preprocessing(recipe, entries["method"], source)
     for entry in entries.values():
         check = entry.metadata.get("check")
         message = check(recipe) if check else None
@@ -355,6 +369,25 @@ def score_of_monitor(monitor):
     if monitor and monitor.startswith("val_") and monitor[len("val_"):] in SCORES:
         return monitor[len("val_"):]
     return None
+
+
+def _resolve_preprocessing(recipe, method, source):
+    """`[data].preprocessing`: the method's, and per-domain fitting only as its own method."""
+    data = recipe["data"]
+    wanted = method.metadata.get("preprocessing", SOURCE_PREPROCESSING)
+    given = data["preprocessing"]
+    if given == PER_DOMAIN and wanted != PER_DOMAIN:
+        owners = ", ".join(entry.name for entry in METHODS
+                           if entry.metadata.get("preprocessing") == PER_DOMAIN)
+        raise ConfigError(
+            f"{source}: [data].preprocessing = {PER_DOMAIN!r} fits each domain's clip limits "
+            "on its own images, which is normalisation-based adaptation, a method of its own "
+            f"(reported as its own row): set [method].name = {owners!r} instead of "
+            f"{recipe['method']['name']!r}.", recipe["method"]["name"], owners)
+    if given is not None and given != wanted:
+        raise ConfigError(f"{source}: [data].preprocessing = {given!r} contradicts "
+                          f"[method].name = {recipe['method']['name']!r}.", given, wanted)
+    data["preprocessing"] = wanted
 
 
 def _check_target_labels(recipe, source):

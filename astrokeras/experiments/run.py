@@ -73,6 +73,9 @@ def ensure_dataset(recipe, progress=None):
     spec = recipe["data"]
     directory = Path(spec["directory"])
     simulation = DATA_KINDS.get(spec["kind"]).factory(spec)
+    if _older_manifest(directory):
+        # the shards are unchanged: refit the one preprocessing instead of simulating again
+        data_lib.finalize(directory, c=spec["softening"])
     try:
         manifest = data_lib.load_manifest(directory)
     except FileNotFoundError:
@@ -90,17 +93,58 @@ def ensure_dataset(recipe, progress=None):
                                   progress=progress)
 
 
+def _older_manifest(directory):
+    """Whether `directory` holds a manifest of an older schema (one stretch per domain)."""
+    import json
+
+    from astrokeras.data.shards import MANIFEST, OLDER_SCHEMAS
+
+    path = Path(directory) / MANIFEST
+    try:
+        return json.loads(path.read_text()).get("schema") in OLDER_SCHEMAS
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _check_softening(spec, manifest, directory):
     """An existing dataset must have been stretched with the softening the recipe names."""
     if spec["softening"] is None:
         return
-    stored = sorted({float(p["c"]) for p in manifest["preprocessing"].values()})
+    stored = sorted({float(p["c"]) for p in [manifest["preprocessing"],
+                                             *manifest["per_domain_preprocessing"].values()]})
     if any(abs(c - spec["softening"]) > 1e-12 * spec["softening"] for c in stored):
         raise ConfigError(
             f"[data].softening = {spec['softening']:g}, but the dataset in {directory} was "
             f"stretched with c = {', '.join(f'{c:g}' for c in stored)}; give another "
             "[data].directory, or restretch it with astrokeras.data.finalize(directory, "
             "c=...).", spec["softening"], f"{', '.join(f'{c:g}' for c in stored)}")
+
+
+def run_preprocessing(recipe, manifest):
+    """The clip + arcsinh stretch of a run: one transform for every domain, fitted on the source.
+
+    `[data].preprocessing = "source"` (every method but one): the clip limits fitted on the
+    source domain's training split (the manifest's `per_domain_preprocessing` entry of the
+    source, which is its `preprocessing` when the source is the dataset's first domain), for
+    source and target, training, validation and test alike. "per-domain"
+    (`domain_normalisation`): each domain its own fit.
+
+    Args:
+        recipe: a validated recipe.
+        manifest: the manifest of its dataset.
+
+    Returns:
+        `(preprocess, configs)`: the loaders' `preprocess` argument (a config dict, or
+        "per-domain"), and `{"source": config, "target": config or None}`, the stretch
+        each domain's images get (what run.json records and an export serves).
+    """
+    spec = recipe["data"]
+    fits = manifest["per_domain_preprocessing"]
+    if spec["preprocessing"] == data_lib.PER_DOMAIN:
+        return data_lib.PER_DOMAIN, {role: None if spec[role] is None else fits[spec[role]]
+                                     for role in ("source", "target")}
+    one = fits[spec["source"]]
+    return one, {"source": one, "target": None if spec["target"] is None else one}
 
 
 def build_classifier(recipe, manifest, num_classes):
@@ -225,7 +269,8 @@ def build_datasets(recipe, manifest):
         if domain is not None and domain not in manifest["domains"]:
             raise ConfigError(f"[data].{role} {domain!r} is not a domain of {directory}.",
                               domain, manifest["domains"])
-    common = dict(batch_size=batch, seed=seed, augment_images=spec["augment"])
+    common = dict(batch_size=batch, seed=seed, augment_images=spec["augment"],
+                  preprocess=run_preprocessing(recipe, manifest)[0])
     held_out = unknown >= 0
     if held_out and unknown >= len(manifest["classes"]):
         raise ConfigError(f"[data].unknown_class {unknown} is not a class of {directory}.",
@@ -280,7 +325,8 @@ def labelled_validation(recipe, manifest, domain):
     """
     batch = recipe["training"]["batch_size"]
     validation = data_lib.load(recipe["data"]["directory"], domain, "validation",
-                               batch_size=batch, seed=manifest["seed"])
+                               batch_size=batch, seed=manifest["seed"],
+                               preprocess=run_preprocessing(recipe, manifest)[0])
     unknown = recipe["data"].get("unknown_class", -1)
     if unknown >= 0:
         validation = _known_classes(validation, unknown).batch(batch)
@@ -298,7 +344,8 @@ def validation_images(recipe, manifest):
         A `tf.data.Dataset` of image batches of `[training].batch_size`.
     """
     images = data_lib.load(recipe["data"]["directory"], recipe["data"]["target"], "validation",
-                           batch_size=recipe["training"]["batch_size"], seed=manifest["seed"])
+                           batch_size=recipe["training"]["batch_size"], seed=manifest["seed"],
+                           preprocess=run_preprocessing(recipe, manifest)[0])
     return images.map(lambda x, y: x)
 
 
@@ -320,8 +367,32 @@ def target_training_images(recipe, manifest):
         return None
     images = data_lib.load(spec["directory"], spec["target"], "train",
                            batch_size=recipe["training"]["batch_size"], seed=manifest["seed"],
-                           shuffle=False, augment_images=False)
+                           shuffle=False, augment_images=False,
+                           preprocess=run_preprocessing(recipe, manifest)[0])
     return images.map(lambda x, y: x)
+
+
+def finished_run(directory, recipe):
+    """Whether `directory` holds a finished run of exactly `recipe` (to reuse, not retrain).
+
+    Args:
+        directory: a run directory.
+        recipe: a validated recipe.
+
+    Returns:
+        True when its run.json records this recipe and the classifier was saved; a run of
+        another recipe (or of an older astrokeras whose recipes lacked a key) is not reused.
+    """
+    import json
+
+    directory = Path(directory)
+    if not (directory / RUN_FILE).is_file() or not (directory / CLASSIFIER_FILE).is_file():
+        return False
+    try:
+        stored = json.loads((directory / RUN_FILE).read_text()).get("recipe")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stored == json.loads(json.dumps(recipe))
 
 
 def _callbacks(training, directory, monitor):
@@ -475,8 +546,10 @@ def run_recipe(recipe, output=None, progress=None, verbose=1, extra_callbacks=()
         "astrokeras_version": __version__,
         "recipe": recipe,
         "dataset": {"directory": str(recipe["data"]["directory"]), "kind": manifest["kind"],
-                    "n": manifest["n"], "seed": manifest["seed"],
-                    "preprocessing": manifest["preprocessing"]},
+                    "n": manifest["n"], "seed": manifest["seed"]},
+        # the stretch of each domain's images: the one source-fitted transform for both,
+        # unless the method is normalisation-based adaptation
+        "preprocessing": run_preprocessing(recipe, manifest)[1],
         "num_classes": num_classes,
         "class_weights": None if weights is None else list(weights),
         "resumed": resumed,

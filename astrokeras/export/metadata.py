@@ -39,9 +39,11 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
     names (or the redshift bins of a photo-z PDF), the band of each image channel and the clip
     + arcsinh stretch the model was trained on. A dataset manifest (from
     `astrokeras.data.load_manifest`) fills in what is not given: its classes, bands and the
-    stretch of `domain`. A training run directory (written by `astrokeras train`) fills in
-    the recipe and the dataset from its `run.json`, and the domain from the recipe's
-    `[data].source` (the domain the model was trained on). The exporters add the input and
+    one preprocessing (the clip + arcsinh limits fitted on the source training split, the same
+    for every domain). A training run directory (written by `astrokeras train`) fills in the
+    recipe, the dataset and the stretch from its `run.json`: the stretch its target images
+    were given (the same transform as the source's, except for normalisation-based
+    adaptation), and the target as the domain served. The exporters add the input and
     output shapes, software versions and the parity result.
 
     Args:
@@ -52,14 +54,18 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
             else "0", "1", ...
         bands: one band name per image channel (e.g. ("g", "r", "i")); default from `manifest`.
         preprocessing: a `ClipArcsinh` or its config dict, the stretch the model expects;
-            default the manifest's stretch of `domain`; None when inputs are already stretched.
+            default the run's stretch of `domain`, else the manifest's one preprocessing
+            (the same transform for every domain); None without either, when inputs are
+            already stretched.
         redshift_range: (z_min, z_max) of the photo-z output bins; default (0, 0.4) (Pasquet
             et al. 2019) for photo-z models.
         recipe: the training recipe: a path to its TOML file (its text and SHA-256 are
             stored) or a dict.
         manifest: a dataset manifest dict, or a dataset directory holding `manifest.json`.
-        domain: which domain's stretch to take from `manifest` (default its first domain, or
-            the run's source domain).
+        domain: the domain the exported model will serve, recorded in the metadata; with a
+            run, its stretch is the run's stretch of that domain (default the run's target:
+            the one source-fitted transform, or the target's own fit for
+            normalisation-based adaptation).
         run: a training run directory holding `run.json` (from `astrokeras train`).
 
     Returns:
@@ -80,13 +86,13 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
     from astrokeras.export._common import classifier
 
     model = classifier(model)
+    served = None
     if run is not None:
         info = read_run(run)
         recipe = info.get("recipe") if recipe is None else recipe
         if manifest is None:
             manifest = _run_manifest(info)
-        if domain is None and manifest is not None:
-            domain = ((info.get("recipe") or {}).get("data") or {}).get("source")
+        domain, served = _run_stretch(info, domain)
     input_names = [tensor.name for tensor in model.inputs]
     image_shape = tuple(model.inputs[0].shape[1:])
     num_outputs = int(model.outputs[0].shape[-1])
@@ -129,15 +135,17 @@ def model_metadata(model, *, task=None, class_names=None, bands=None, preprocess
                 f"{image_shape[-1]} band names")
     meta["bands"] = bands
 
+    if manifest is not None and domain is not None and \
+            domain not in (manifest.get("domains") or [domain]):
+        raise InvalidArgumentError("`domain` is not a domain of the manifest.", domain,
+                                   manifest.get("domains"))
+    if domain is not None and manifest is None and run is None:
+        raise InvalidArgumentError("`domain` needs a `manifest` or a `run`.", domain,
+                                   "manifest= or run= given")
+    if preprocessing is None:
+        preprocessing = served
     if preprocessing is None and manifest is not None:
-        domains = list(manifest.get("domains") or manifest.get("preprocessing", {}))
-        domain = domains[0] if domain is None and domains else domain
-        if domain not in manifest.get("preprocessing", {}):
-            raise InvalidArgumentError("`domain` is not a domain of the manifest.", domain,
-                                       sorted(manifest.get("preprocessing", {})))
-        preprocessing = manifest["preprocessing"][domain]
-    elif domain is not None and manifest is None:
-        raise InvalidArgumentError("`domain` needs a `manifest`.", domain, "manifest= given")
+        preprocessing = manifest["preprocessing"]  # one transform for every domain
     meta["preprocessing"] = _preprocessing(preprocessing, image_shape[-1])
     if manifest is not None:
         meta["dataset"] = {"kind": manifest.get("kind"), "seed": manifest.get("seed"),
@@ -169,12 +177,31 @@ def _run_manifest(info):
         (info.get("recipe") or {}).get("data") or {}).get("directory")
     if directory and os.path.isfile(os.path.join(directory, "manifest.json")):
         return _manifest(directory)
-    if dataset.get("preprocessing"):
+    if dataset:
+        data = (info.get("recipe") or {}).get("data") or {}
         return {"kind": dataset.get("kind"), "seed": dataset.get("seed"), "n": dataset.get("n"),
-                "domains": list(dataset["preprocessing"]),
-                "preprocessing": dataset["preprocessing"],
+                "domains": [d for d in (data.get("source"), data.get("target")) if d],
+                "preprocessing": None,
                 "created_by": "run.json (dataset directory not found)"}
     return None
+
+
+def _run_stretch(info, domain):
+    """`(domain, stretch)` an export of a run serves: its target by default, as trained.
+
+    run.json's `preprocessing` holds the stretch of each role ({"source", "target"}): the
+    same source-fitted transform for both, or the target's own fit for normalisation-based
+    adaptation. `domain` (a domain name) picks the role; by default the target's when the
+    run has one, since a deployed model predicts on the target.
+    """
+    data = (info.get("recipe") or {}).get("data") or {}
+    stretches = info.get("preprocessing") or {}
+    roles = {data.get(role): role for role in ("target", "source") if data.get(role)}
+    if domain is None:
+        domain = next(iter(roles), None)
+    elif roles and domain not in roles:
+        raise InvalidArgumentError("`domain` is not a domain of the run.", domain, list(roles))
+    return domain, stretches.get(roles.get(domain)) if isinstance(stretches, dict) else None
 
 
 def read_metadata(path):
@@ -283,6 +310,10 @@ def _redshift_range(redshift_range):
     return z_min, z_max
 
 
+#: Keys of a stored stretch that say how it was fitted, kept in the metadata beside it.
+PROVENANCE = ("percentiles", "fitted_on", "estimated_from")
+
+
 def _preprocessing(preprocessing, num_bands):
     if preprocessing is None:
         return None
@@ -300,8 +331,8 @@ def _preprocessing(preprocessing, num_bands):
             f"`preprocessing` has limits for {len(stretch.low)} bands; the model takes "
             f"{num_bands}.", len(stretch.low), num_bands)
     config = stretch.get_config()
-    if isinstance(preprocessing, dict) and "percentiles" in preprocessing:
-        config["percentiles"] = list(preprocessing["percentiles"])
+    if isinstance(preprocessing, dict):  # where the limits come from, as the dataset says
+        config.update({key: preprocessing[key] for key in PROVENANCE if key in preprocessing})
     return config
 
 

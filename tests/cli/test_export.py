@@ -107,13 +107,19 @@ def test_run_directory_beside_the_model_gives_recipe_and_dataset(tmp_path):
     assert result.exit_code == 0, result.output
     meta = read_metadata(tmp_path / "m.onnx")
     assert meta["recipe"] == recipe
-    assert meta["dataset"]["domain"] == "y10" and meta["class_names"][0] == "spiral"
+    # the served domain is the run's target; its stretch the one source-fitted transform
+    assert meta["dataset"]["domain"] == "y1" and meta["class_names"][0] == "spiral"
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
-    assert meta["preprocessing"]["high"] == manifest["preprocessing"]["y10"]["high"]
-    result = run(run_dir / "classifier.keras", "--format", "onnx", "--out", tmp_path / "m.onnx",
-                 "--domain", "y1")
-    assert read_metadata(tmp_path / "m.onnx")["preprocessing"]["high"] == \
-        manifest["preprocessing"]["y1"]["high"]
+    assert meta["preprocessing"]["high"] == manifest["preprocessing"]["high"]
+    assert manifest["preprocessing"]["high"] != \
+        manifest["per_domain_preprocessing"]["y1"]["high"]
+    for domain in ("y10", "y1"):
+        result = run(run_dir / "classifier.keras", "--format", "onnx", "--out",
+                     tmp_path / "m.onnx", "--domain", domain)
+        assert result.exit_code == 0, result.output
+        meta = read_metadata(tmp_path / "m.onnx")
+        assert meta["preprocessing"]["high"] == manifest["preprocessing"]["high"]
+        assert meta["dataset"]["domain"] == domain
 
 
 def test_include_preprocessing_puts_the_recorded_stretch_in_the_graph(saved_convnet, tmp_path):

@@ -99,3 +99,9 @@ def test_grid_values_are_toml_scalars_or_bare_names():
         parse_grid(["method.weight=[0.1, 0.2]"])
     with pytest.raises(ConfigError, match="--grid is needed at least once"):
         parse_grid([])
+
+
+def test_docstring_examples_run():
+    from conftest import assert_docstring_examples_pass
+
+    assert_docstring_examples_pass("astrokeras.cli.tune")

@@ -144,7 +144,7 @@ def test_softening_of_an_existing_dataset_must_match_the_recipe(dataset, tmp_pat
     from astrokeras.experiments import ensure_dataset
 
     recipe = _recipe(dataset, tmp_path)
-    assert ensure_dataset(recipe)["preprocessing"]["y10"]["c"] == 0.85  # softening None
+    assert ensure_dataset(recipe)["preprocessing"]["c"] == 0.85  # softening None
     recipe["data"]["softening"] = 0.85
     ensure_dataset(recipe)
     recipe["data"]["softening"] = 0.001
@@ -163,7 +163,7 @@ def test_a_recipe_simulates_its_dataset_with_its_softening(tmp_path, softening, 
         "model": {"architecture": "simple_photoz_cnn"},
     })
     manifest = ensure_dataset(recipe)  # None: PhotoZSimulation.softening
-    assert manifest["preprocessing"]["y10"]["c"] == expected
+    assert manifest["preprocessing"]["c"] == expected
 
 
 @pytest.mark.parametrize("schedule, first, last", [

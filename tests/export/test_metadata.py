@@ -10,7 +10,10 @@ MANIFEST = {
     "kind": "morphology", "seed": 3, "n": 100, "created_by": "astrokeras.data.write_dataset",
     "classes": ["spiral", "elliptical", "merger"], "bands": ["g", "r", "i"],
     "domains": ["y10", "y1"],
-    "preprocessing": {
+    "preprocessing": {"method": "clip_arcsinh", "low": [0.0, 0.1, 0.2],
+                      "high": [5.0, 6.0, 7.0], "c": 0.85, "percentiles": [0.1, 99.9],
+                      "fitted_on": {"domain": "y10", "split": "train"}},
+    "per_domain_preprocessing": {
         "y10": {"method": "clip_arcsinh", "low": [0.0, 0.1, 0.2], "high": [5.0, 6.0, 7.0],
                 "c": 0.85, "percentiles": [0.1, 99.9]},
         "y1": {"method": "clip_arcsinh", "low": [0.0, 0.0, 0.0], "high": [9.0, 9.0, 9.0],
@@ -31,8 +34,10 @@ def test_round_trip_through_onnx_and_saved_model(tmp_path):
         assert read["task"] == "classification"
         assert read["class_names"] == ["spiral", "elliptical", "merger"]
         assert read["bands"] == ["g", "r", "i"]
+        # the one preprocessing, fitted on the source, whatever domain the model serves
         assert ClipArcsinh.from_config(read["preprocessing"]) == ClipArcsinh(
-            (0.0, 0.0, 0.0), (9.0, 9.0, 9.0), 0.85)
+            (0.0, 0.1, 0.2), (5.0, 6.0, 7.0), 0.85)
+        assert read["preprocessing"]["fitted_on"] == {"domain": "y10", "split": "train"}
         assert read["dataset"]["domain"] == "y1"
         assert read["recipe"]["file"] == "recipe.toml"
         assert read["recipe"]["text"] == recipe.read_text()
@@ -102,14 +107,22 @@ def test_files_without_astrokeras_metadata_raise_data_error(tmp_path):
 def test_run_json_without_its_dataset_folder_still_gives_recipe_and_stretch(tmp_path):
     import json
 
-    preprocessing = {"y10": MANIFEST["preprocessing"]["y10"]}
+    own = MANIFEST["per_domain_preprocessing"]
     (tmp_path / "run.json").write_text(json.dumps({
-        "recipe": {"data": {"directory": str(tmp_path / "gone"), "source": "y10"}},
+        "recipe": {"data": {"directory": str(tmp_path / "gone"), "source": "y10",
+                            "target": "y1"}},
         "dataset": {"directory": str(tmp_path / "gone"), "kind": "morphology", "n": 9,
-                    "seed": 4, "preprocessing": preprocessing}}))
+                    "seed": 4},
+        # a normalisation-based adaptation run: the target stretched with its own limits
+        "preprocessing": {"source": own["y10"], "target": own["y1"]}}))
     meta = model_metadata(models.convnet((16, 16, 3)), run=tmp_path, bands="g,r,i")
     assert meta["recipe"]["data"]["source"] == "y10"
+    assert meta["preprocessing"]["low"] == [0.0, 0.0, 0.0]  # the served target's stretch
+    assert meta["dataset"]["seed"] == 4 and meta["dataset"]["domain"] == "y1"
+    meta = model_metadata(models.convnet((16, 16, 3)), run=tmp_path, bands="g,r,i",
+                          domain="y10")
     assert meta["preprocessing"]["low"] == [0.0, 0.1, 0.2]
-    assert meta["dataset"]["seed"] == 4 and meta["dataset"]["domain"] == "y10"
+    with pytest.raises(InvalidArgumentError, match="not a domain of the run"):
+        model_metadata(models.convnet((16, 16, 3)), run=tmp_path, domain="y5")
     with pytest.raises(FileNotFoundError, match="No run.json"):
         model_metadata(models.convnet((16, 16, 3)), run=tmp_path / "elsewhere")

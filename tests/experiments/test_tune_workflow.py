@@ -153,3 +153,9 @@ def test_setting_names_are_filesystem_safe_and_distinct():
     long = {f"method.key{i}": "x" * 40 for i in range(6)}
     other = {**long, "method.key5": "x" * 39 + "y"}
     assert len(setting_name(long)) <= 160 and setting_name(long) != setting_name(other)
+
+
+def test_docstring_examples_run():
+    from conftest import assert_docstring_examples_pass
+
+    assert_docstring_examples_pass("astrokeras.experiments.tune")
