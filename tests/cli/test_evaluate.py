@@ -7,7 +7,7 @@ from matplotlib import image as mpimg
 from typer.testing import CliRunner
 
 from astrokeras.cli.app import app
-from astrokeras.evaluation import classification_metrics, latent_distances
+from astrokeras.evaluation import classification_metrics, disjoint_halves, latent_distances
 from astrokeras.training import DomainAdaptationModel
 
 runner = CliRunner()
@@ -75,6 +75,30 @@ def test_compare_two_models_with_one_pixel_attack_writes_everything(saved, tmp_p
     for name in files:
         assert f'src="{name}"' in report
     assert not list(out.glob(".*tmp"))
+
+
+def test_compared_models_get_shift_diagnostics_side_by_side(saved, tmp_path):
+    folder, regular, adapted, y10, y1, labels = saved
+    out = tmp_path / "out"
+    result = _run(folder / "regular.keras", "--data", folder / "pairs.npz", "--compare",
+                  folder / "adapted.keras", "--resolution", "3", "--bins", "4", "--out", out)
+    assert result.exit_code == 0, result.output
+    shift = json.loads((out / "metrics.json").read_text())["shift_diagnostics"]
+    assert list(shift) == ["regular", "adapted"] and list(shift["adapted"]) == ["y1"]
+    assert shift["regular"]["y1"]["source_images"] == 7
+    for name, model in (("regular", regular), ("adapted", adapted)):
+        source, target = disjoint_halves(y10, y1, seed=0)
+        for domain, half in (("source", source), ("target", target)):
+            predicted = np.argmax(model.predict(half, verbose=0), axis=1)
+            assert shift[name]["y1"]["class_proportions"][domain] == pytest.approx(
+                np.bincount(predicted, minlength=3) / len(half))
+    report = (out / "report.md").read_text()
+    assert "| Diagnostic | regular | adapted |" in report
+    auc = [shift[m]["y1"]["domain_auc"] for m in ("regular", "adapted")]
+    assert f"| Domain-classifier AUC (0.5: aligned) | {auc[0]:.4f} | {auc[1]:.4f} |" in report
+    for name in ("entropy_y1.png", "class_proportions_y1.png"):
+        _assert_real_png(out / name)
+        assert f'src="{name}"' in report
 
 
 def test_single_model_without_attack_on_a_dataset_directory(tmp_path):

@@ -92,3 +92,32 @@ def test_photoz_networks_refuse_attacks_not_meant_for_them(photoz, tmp_path):
     with pytest.raises(InvalidArgumentError, match="attacked with FGSM or PGD"):
         run_evaluation(folder / "pz.keras", folder / "pz.npz", tmp_path / "out",
                        attack="one-pixel")
+
+
+def test_shift_diagnostics_of_one_model_need_no_label(classifier, tmp_path):
+    from astrokeras.evaluation import shift_diagnostics
+
+    folder, model, y10, labels = classifier
+    written = run_evaluation(folder / "model.keras", folder / "pairs.npz", tmp_path / "a",
+                             resolution=3, bins=4, seed=1)
+    metrics = json.loads(open(written["metrics"]).read())
+    expected = shift_diagnostics(model, y10, y10 + 0.2, paired=True, seed=1)
+    got = metrics["shift_diagnostics"]["model"]["y1"]
+    assert got["latent_mmd"] == pytest.approx(expected["latent_mmd"], rel=1e-5)
+    assert got["domain_auc"] == pytest.approx(expected["domain_auc"])
+    assert got["class_proportions"] == expected["class_proportions"]
+    assert got["entropy"]["target_counts"] == expected["entropy"]["target_counts"]
+    report = open(written["report"]).read()
+    assert "No label of either domain is used" in report
+    assert "| Diagnostic | model |" in report
+    assert f"| Mean target prediction entropy (nats) | {got['entropy']['target_mean']:.4f} |" \
+        in report
+    for name in ("entropy_y1.png", "class_proportions_y1.png"):
+        assert (tmp_path / "a" / name).stat().st_size > 0 and f'src="{name}"' in report
+    # Other labels change the accuracy, not a single diagnostic.
+    np.savez(tmp_path / "relabelled.npz", y10=y10, y1=y10 + 0.2, label=(labels + 1) % 3)
+    relabelled = run_evaluation(folder / "model.keras", tmp_path / "relabelled.npz",
+                                tmp_path / "b", resolution=3, bins=4, seed=1)
+    again = json.loads(open(relabelled["metrics"]).read())
+    assert again["table2"] != metrics["table2"]
+    assert again["shift_diagnostics"] == metrics["shift_diagnostics"]
