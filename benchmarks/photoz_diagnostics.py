@@ -117,7 +117,7 @@ def rescale(args):
 
     from astrokeras.data import ClipArcsinh, load_manifest
 
-    stretch = ClipArcsinh.from_config(load_manifest(args.data)["preprocessing"]["y10"])
+    stretch = ClipArcsinh.from_config(load_manifest(args.data)["preprocessing"])
     x, ebv, _, z = split(args.data, "train", preprocess=False)
     x_test, ebv_test, _, z_test = split(args.data, "test", preprocess=False)
     # Scaling a raw value by k changes arcsinh(x' / c) by less than |ln k| (x' is shifted by

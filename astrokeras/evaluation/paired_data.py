@@ -11,7 +11,8 @@ LABEL_KEYS = ("label", "y")
 NON_DOMAIN_KEYS = ("label", "y", "labels", "galaxy_id", "ebv", "z", "redshift", "template")
 
 
-def load_paired(path, domains=None, split="test", max_images=None, batch_size=256):
+def load_paired(path, domains=None, split="test", max_images=None, batch_size=256,
+                preprocess=True):
     """Read the images of the same galaxies in several domains, with their classes.
 
     A robustness evaluation compares each galaxy with itself in another domain (its Y1 twin of
@@ -20,7 +21,8 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
 
     - a dataset directory written by `astrokeras.data.write_dataset` (TFRecord shards and a
       manifest): the domains of `split` are read together with `astrokeras.data.load_pairs`
-      (unshuffled, unaugmented, each with the manifest's stretch), so the rows pair up galaxy
+      (unshuffled, unaugmented, every domain with the one stretch of `preprocess`: by default
+      the manifest's, fitted on the source training split), so the rows pair up galaxy
       by galaxy; class names come from the manifest, and the per-galaxy values it stores come
       along (for a photo-z dataset `redshift`, the z_spec, and `ebv`, the E(B-V) input);
     - an `.npz` file with one array per domain (e.g. `y10`, `y1`, each
@@ -32,6 +34,9 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
         split: for a dataset directory, the split ("train", "validation", "test", "all").
         max_images: read at most this many galaxies (the first ones).
         batch_size: images per read batch (directories).
+        preprocess: the stretch of a dataset directory's images, as `astrokeras.data.load`
+            takes it (True: the manifest's one preprocessing; a `ClipArcsinh` or config, e.g.
+            a run's; "per-domain" for normalisation-based adaptation; False: raw).
 
     Returns:
         A dict: `images` (`{domain: float32 array}`), `labels` (int64 `(n,)`; the redshift
@@ -61,7 +66,7 @@ def load_paired(path, domains=None, split="test", max_images=None, batch_size=25
             raise InvalidArgumentError("`domains` must name distinct domains.", domains,
                                        "one or more distinct domain names")
     if path.is_dir():
-        return _from_directory(path, domains, split, max_images, batch_size)
+        return _from_directory(path, domains, split, max_images, batch_size, preprocess)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: {path}")
     if path.suffix != ".npz":
@@ -97,7 +102,7 @@ def _from_npz(path, domains, max_images):
             "class_names": None, "values": {}, "manifest": None, "source": f"{path.name}"}
 
 
-def _from_directory(path, domains, split, max_images, batch_size):
+def _from_directory(path, domains, split, max_images, batch_size, preprocess):
     from astrokeras import data as data_lib
 
     manifest = data_lib.load_manifest(path)
@@ -107,7 +112,7 @@ def _from_directory(path, domains, split, max_images, batch_size):
             raise InvalidArgumentError("A requested domain is not in the dataset.", domain,
                                        manifest["domains"])
     dataset = data_lib.load_pairs(path, domains, split=split, batch_size=batch_size,
-                                  values=True)
+                                  values=True, preprocess=preprocess)
     if max_images is not None:
         dataset = dataset.unbatch().take(max_images).batch(batch_size)
     parts, classes = {d: [] for d in domains}, []

@@ -76,7 +76,7 @@ def redshift_labels(data, num_bins, z_max, npz_z_max):
 def _load_directory(path, n, domain, split):
     """The first `n` galaxies of one domain and split of a dataset directory.
 
-    Read with `astrokeras.data.load_pairs` (unshuffled, unaugmented, the manifest's stretch:
+    Read with `astrokeras.data.load_pairs` (unshuffled, unaugmented, the manifest's one stretch:
     the images the model was trained on). Photo-z datasets also give E(B-V), the stored
     redshift bins and z_spec, read with the images from the same records.
     """

@@ -88,7 +88,7 @@ def _photoz_data(data, domains, split, max_images, z_max, batch_size):
     """Photo-z inputs, z_spec, the bins' (z_min, z_max) and a label for the data.
 
     A dataset directory (`astrokeras simulate photoz`) is read with `load_paired` (the split,
-    the manifest's stretch, z_spec and E(B-V) stored with every galaxy); its bins span the
+    the manifest's one stretch, z_spec and E(B-V) stored with every galaxy); its bins span the
     simulation's z range unless `z_max` is given. An .npz holds x, ebv and z; its bins span
     [0, z_max or 0.4).
     """

@@ -16,9 +16,10 @@ def plot_dataset_examples(directory, path=None, per_class=4, gini_m20_path=None)
 
     The check a survey scientist makes before training (Ciprijanovic et al. 2022, figure 2):
     the same kind of galaxy in each domain (Y10 next to the noisier Y1, PSF-only next to
-    noisy), every class, with the dataset's own clip + arcsinh stretch. Images are shown in
-    colour, the reddest band as red and the bluest as blue (one band in grey). The first
-    `per_class` galaxies of each class are shown, in the order they are stored.
+    noisy), every class, with the dataset's one clip + arcsinh stretch (fitted on the source
+    training split, so the noisier domain looks noisier, as the network sees it). Images are
+    shown in colour, the reddest band as red and the bluest as blue (one band in grey). The
+    first `per_class` galaxies of each class are shown, in the order they are stored.
 
     When the dataset records Gini and M20 (`MorphologySimulation(morphometry=True)`), a
     second figure plots the noiseless galaxies in the Gini-M20 plane with the merger and

@@ -92,8 +92,8 @@ def test_softening_defaults_per_kind_is_stored_and_is_checked_before_simulating(
         assert result.exit_code == 0, result.output
         return json.loads((tmp_path / name / "manifest.json").read_text())["preprocessing"]
 
-    assert simulate("default")["y10"]["c"] == 0.001  # PhotoZSimulation.softening
-    assert simulate("given", "--softening", "0.02")["y10"]["c"] == 0.02
+    assert simulate("default")["c"] == 0.001  # PhotoZSimulation.softening
+    assert simulate("given", "--softening", "0.02")["c"] == 0.02
 
     result = runner.invoke(app, ["simulate", "photoz", "--n", "2", "--out",
                                  str(tmp_path / "bad"), "--size", "16", "--softening", "0"])
