@@ -121,3 +121,9 @@ def test_shift_diagnostics_of_one_model_need_no_label(classifier, tmp_path):
     again = json.loads(open(relabelled["metrics"]).read())
     assert again["table2"] != metrics["table2"]
     assert again["shift_diagnostics"] == metrics["shift_diagnostics"]
+
+
+def test_docstring_examples_run():
+    from conftest import assert_docstring_examples_pass
+
+    assert_docstring_examples_pass("astrokeras.experiments.evaluate")
