@@ -24,7 +24,7 @@ SCORE = Annotated[str, typer.Option(
     "--score", help="Label-free score that ranks the settings (dev, snd, entropy, info_max, "
                     "domain_auc, latent_mmd).")]
 OUT = Annotated[Optional[Path], typer.Option(
-    "--out", help="Tune directory (default: the recipe's [experiment].output/tune).")]
+    "--out", help="Tune directory (default: the recipe's experiment output folder + /tune).")]
 VERBOSE = Annotated[int, typer.Option("--verbose", help="Keras fit verbosity: 0, 1 or 2.")]
 
 
