@@ -74,7 +74,11 @@ def run_attack(model, data, out, *, attack, options=None, n=150, target=None, do
     entry, options = attack_options(attack, options, flags,
                                     chosen_by="--method" if flags else None)
     directory = _check_arguments(model, data, n, domain, split, z_max)
-    loaded = load_attack_data(data, n, directory, domain, split or "test")
+    from astrokeras.experiments.run import trained_stretch
+
+    # a dataset's images stretched as the model's training run stretched them
+    loaded = load_attack_data(data, n, directory, domain, split or "test",
+                              preprocess=trained_stretch([model]))
 
     from astrokeras import attacks, files, load_model
     from astrokeras.models import unwrap_classifier

@@ -11,7 +11,7 @@ from astrokeras.errors import DataError, InvalidArgumentError
 NPZ_Z_MAX = 0.4
 
 
-def load_attack_data(path, n, directory, domain, split):
+def load_attack_data(path, n, directory, domain, split, preprocess=True):
     """The first `n` images (and labels, E(B-V), z_spec where there are some) of `path`.
 
     Args:
@@ -20,6 +20,8 @@ def load_attack_data(path, n, directory, domain, split):
         directory: whether `path` is a dataset directory.
         domain: a dataset directory's domain (None: its first).
         split: a dataset directory's split.
+        preprocess: a dataset directory's stretch, as `astrokeras.data.load` takes it (the
+            manifest's one preprocessing by default; a training run's).
 
     Returns:
         A dict of arrays: `x` (float32 images) and, where the data holds them, `y`, `ebv`, `z`;
@@ -27,7 +29,7 @@ def load_attack_data(path, n, directory, domain, split):
         the z range).
     """
     if directory:
-        return _load_directory(Path(path), n, domain, split)
+        return _load_directory(Path(path), n, domain, split, preprocess)
     data = read_npz(path, n)
     if "x" not in data:
         raise DataError(f"{path} has no array named x (the images).", sorted(data),
@@ -73,7 +75,7 @@ def redshift_labels(data, num_bins, z_max, npz_z_max):
                                  z_max=dataset["z_max"] if z_max is None else z_max)
 
 
-def _load_directory(path, n, domain, split):
+def _load_directory(path, n, domain, split, preprocess=True):
     """The first `n` galaxies of one domain and split of a dataset directory.
 
     Read with `astrokeras.data.load_pairs` (unshuffled, unaugmented, the manifest's one stretch:
@@ -90,7 +92,8 @@ def _load_directory(path, n, domain, split):
                                    ", ".join(manifest["domains"]))
     photoz = "ebv" in manifest["value_names"]
     batch = min(n, 256)
-    pairs = data_lib.load_pairs(path, [domain], split=split, batch_size=batch, values=photoz)
+    pairs = data_lib.load_pairs(path, [domain], split=split, batch_size=batch, values=photoz,
+                                preprocess=preprocess)
     images, labels, ebv, z_spec = [], [], [], []
     for element in pairs.unbatch().take(n).batch(batch):
         (x,), y = element[0], element[1]

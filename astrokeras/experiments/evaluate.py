@@ -207,7 +207,11 @@ def _evaluate_classifiers(models, data, out, domains, entry, options, n, split, 
     from astrokeras.experiments.evaluate_plots import plot_plan
 
     report("Reading the data", 0, None)
-    paired = evaluation.load_paired(data, domains, split=split, max_images=max_images)
+    from astrokeras.experiments.run import trained_stretch
+
+    # the images stretched as the models' training runs stretched them
+    paired = evaluation.load_paired(data, domains, split=split, max_images=max_images,
+                                    preprocess=trained_stretch(paths))
     images = paired["images"]
     if entry is None and len(images) < 2:
         raise InvalidArgumentError("Give two domains (--domain y10 --domain y1) or an "

@@ -372,6 +372,52 @@ def target_training_images(recipe, manifest):
     return images.map(lambda x, y: x)
 
 
+def trained_stretch(model_paths):
+    """The loaders' `preprocess` for models saved by training runs, read from their run.json.
+
+    A model saved by `astrokeras train` sits beside the run.json that records its recipe: its
+    domains get the one source-fitted stretch (a config dict), or each its own fit for
+    normalisation-based adaptation ("per-domain"). A model without a run.json beside it gets
+    True (the dataset manifest's one preprocessing).
+
+    Args:
+        model_paths: paths of saved models (`.keras` files).
+
+    Returns:
+        One `preprocess` value for all of them.
+
+    Raises:
+        InvalidArgumentError: the models were trained with different stretches, so one
+            reading of the images cannot serve them all.
+    """
+    import json
+
+    from astrokeras.errors import InvalidArgumentError
+
+    found = {}
+    for path in model_paths:
+        run_file = Path(path).parent / RUN_FILE
+        preprocess = True
+        if run_file.is_file():
+            try:
+                info = json.loads(run_file.read_text())
+                data = info["recipe"]["data"]
+                stretches = info["preprocessing"]
+            except (OSError, ValueError, KeyError, TypeError):
+                info = None
+            if info is not None and isinstance(stretches, dict):
+                preprocess = data_lib.PER_DOMAIN if data.get("preprocessing") == \
+                    data_lib.PER_DOMAIN else stretches.get("source", True)
+        found[str(path)] = preprocess
+    distinct = {json.dumps(value, sort_keys=True) for value in found.values()}
+    if len(distinct) > 1:
+        raise InvalidArgumentError(
+            "The models were trained with different image stretches (their run.json "
+            "preprocessing differs); evaluate them separately.", found,
+            "models of runs with one stretch")
+    return next(iter(found.values()), True)
+
+
 def finished_run(directory, recipe):
     """Whether `directory` holds a finished run of exactly `recipe` (to reuse, not retrain).
 

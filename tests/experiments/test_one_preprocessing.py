@@ -111,3 +111,23 @@ def test_per_domain_fitting_is_the_named_method_and_serves_the_target_own_stretc
     assert own["y10"] == manifest["preprocessing"]  # the source trains as in every method
     export_model(result.directory / "classifier.keras", tmp_path / "m.onnx")
     assert read_metadata(tmp_path / "m.onnx")["preprocessing"] == own["y1"]
+
+
+def test_evaluate_and_attack_read_the_images_as_the_models_runs_stretched_them(dataset,
+                                                                               mmd_run,
+                                                                               tmp_path):
+    from astrokeras.data import load_manifest
+    from astrokeras.errors import InvalidArgumentError
+    from astrokeras.experiments.run import trained_stretch
+
+    manifest = load_manifest(dataset)
+    mmd_model = mmd_run.directory / "classifier.keras"
+    assert trained_stretch([mmd_model]) == manifest["preprocessing"]
+    result = run_recipe(_recipe(dataset, tmp_path / "norm", "domain_normalisation"), verbose=0)
+    normalised = result.directory / "classifier.keras"
+    assert trained_stretch([normalised]) == "per-domain"
+    with pytest.raises(InvalidArgumentError, match="different image stretches"):
+        trained_stretch([mmd_model, normalised])
+    (tmp_path / "alone").mkdir()
+    result.classifier.save(tmp_path / "alone" / "m.keras")
+    assert trained_stretch([tmp_path / "alone" / "m.keras"]) is True
