@@ -1235,12 +1235,31 @@ def _run_summary(base, results, read_from, skip=()):
     machine = results["machine"]
     runs = [json.loads(p.read_text()) for p in sorted(base.rglob("run.json"))]
     fit = sum(run.get("train_seconds", 0.0) for run in runs)
-    return [body[0].lstrip("# ").strip() + "."] + kept + [
+    return [body[0].lstrip("# ").strip() + "."] + kept + ["", _stretch_line(runs)] + [
         "", f"Command: `python {results['command']}` ({results['date']}; "
             f"{machine['cpus']} CPUs, load average {' '.join(machine['load_average'])} "
             f"at the end; {len(runs)} trainings, {fit / 60:.0f} minutes of `fit` in "
             "all, from their run.json; finished runs are reused, not retrained"
             + (f"; read from `{base}`" if read_from else "") + ").", "", recipe_line(results)]
+
+
+def _stretch_line(runs):
+    """How the runs' images were stretched, read from their run.json.
+
+    Runs of this astrokeras record each domain's stretch (`preprocessing`: the one transform
+    fitted on the source training split, or the target's own fit for normalisation-based
+    adaptation); older runs do not, and stretched every domain with its own clip limits.
+    """
+    recorded = [run.get("preprocessing") for run in runs]
+    if runs and all(isinstance(p, dict) and "source" in p for p in recorded):
+        own = sum(p["target"] is not None and p["target"] != p["source"] for p in recorded)
+        return ("Preprocessing: one clip + arcsinh transform, fitted on the source training "
+                "split, for every domain" + (f" (except the {own} normalisation-based "
+                                             "adaptation runs)" if own else "") + ".")
+    return ("Preprocessing: these runs predate the one preprocessing; each domain was "
+            "stretched with clip limits fitted on its own images, so part of any target "
+            "gain here is normalisation-based adaptation. Re-run the command to measure "
+            "them under one preprocessing.")
 
 
 def _photoz_by_size(runs):

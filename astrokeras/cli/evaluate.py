@@ -64,16 +64,21 @@ def evaluate(
              "directory, the one its networks are trained on; 0.4 for an .npz, as Pasquet "
              "et al. 2019).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per model call.")] = 64,
-    seed: Annotated[int, typer.Option(help="Seed of the attack.")] = 0,
+    seed: Annotated[int, typer.Option(
+        help="Seed of the attack and of the shift diagnostics' halves and folds.")] = 0,
 ):
     """Evaluate the robustness of a model (and compare it with another) on paired domains.
 
     Writes metrics.json (Table 2 metrics per model and domain; Table 3 latent distances,
     attack success and one-pixel generations, Jensen-Shannon distances: Ciprijanovic et al.
     2022), the plots (ROC curves, isomaps in 2-D and 3-D, latent-distance histograms, church
-    windows) and report.md with the tables and the plots side by side. Photo-z networks
-    (inputs image and ebv) get bias, sigma_MAD and outlier fraction (Campagne 2021) and their
-    photo-z plot.
+    windows) and report.md with the tables and the plots side by side. With two domains or
+    more, the first is the source and each other a target: the shift diagnostics that need no
+    label (latent MMD, domain-classifier AUC, predicted class proportions against the
+    source's, prediction entropy) are given for each model side by side, as a table and
+    plots. Images are stretched as the models' training runs stretched them (run.json beside
+    the model). Photo-z networks (inputs image and ebv) get bias, sigma_MAD and outlier
+    fraction (Campagne 2021) and their photo-z plot.
     """
     try:
         given, flags = attack_options_given(option, popsize=popsize, max_iter=max_iter,
