@@ -53,13 +53,21 @@ def export(
              "arcsinh softening recorded in the metadata (needs --dataset, --run or a run.json "
              "beside MODEL). Default: off, the model takes stretched images and the stretch is "
              "only recorded.")] = False,
+    serving_guard: Annotated[bool, typer.Option(
+        "--serving-guard/--no-serving-guard",
+        help="Store a serving guard when the training data is known (--dataset, or the run's "
+             "dataset): the fraction of source training pixels outside the clip range, and "
+             "the mean, scale and threshold (99th percentile of held-out source images) of a "
+             "latent out-of-distribution score; `astrokeras predict` checks its inputs "
+             "against them.")] = True,
 ):
     """Export a trained model to ONNX or a SavedModel with metadata and a parity check.
 
     The exported model and the Keras model run on a sample batch; the export fails (exit 1,
     nothing written) if any output differs by more than --tolerance. With
     --include-preprocessing the export takes raw flux images (electrons per second) and
-    applies the recorded clip + arcsinh stretch in its graph.
+    applies the recorded clip + arcsinh stretch in its graph. With its training data known,
+    the export also stores a serving guard (see `astrokeras predict --help`).
     """
     from astrokeras import experiments
 
@@ -71,7 +79,8 @@ def export(
             model_path, out, format=format.value, outputs=outputs, opset=opset,
             dataset=dataset, domain=domain, class_names=class_names, bands=bands,
             redshift_range=None if z_min is None else (z_min, z_max), recipe=recipe, run=run,
-            tolerance=tolerance, include_preprocessing=include_preprocessing)
+            tolerance=tolerance, include_preprocessing=include_preprocessing,
+            guard=serving_guard)
     except (AstroKerasError, FileNotFoundError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -79,4 +88,25 @@ def export(
     opset_text = f", opset {result.metadata['opset']}" if result.format == "onnx" else ""
     typer.echo(f"Wrote {result.path} ({result.format}{opset_text}); parity max |diff|: "
                f"{diffs} (tolerance {result.tolerance:g}).")
+    typer.echo(_guard_line(result.metadata.get("serving_guard")))
 
+
+def _guard_line(guard):
+    """One line saying what serving guard the export stored."""
+    if not guard:
+        return ("Serving guard: none stored (the training data is not known: give --dataset, "
+                "or export the model from its run directory).")
+    clip = guard["outside_clip_reference"]
+    limits = guard["warn_above"]
+    text = (f"Serving guard: {clip['fraction']:.2%} of {clip['domain']} training pixels "
+            f"outside the clip range (predict warns above {limits['outside_clip']:.2%})")
+    latent = guard.get("latent")
+    if latent:
+        text += (f"; latent out-of-distribution threshold {latent['threshold']:.4g}, the "
+                 f"{latent['quantile']:.0%} quantile of {latent['calibration_images']} "
+                 f"held-out {guard['fitted_on']['domain']} images (predict warns above "
+                 f"{limits['above_latent_threshold']:.0%} of objects beyond it)")
+    else:
+        text += ("; no latent reference (the model has no 'latent' layer, or the export does "
+                 "not return it)")
+    return text + "."

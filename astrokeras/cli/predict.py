@@ -40,6 +40,16 @@ def predict(
     A corrupt or mis-shaped input file is reported by name and skipped; the rest are
     predicted. Exit status: 0 all inputs predicted, 1 nothing done (bad model or arguments),
     3 some inputs skipped.
+
+    Serving guard: for an export that stored one (exported with its training data), every
+    object is compared with the source training data, and a table gives per file and in
+    total the fraction of raw pixels outside the training clip range, the fraction of
+    objects above the latent out-of-distribution threshold (the 99th percentile of held-out
+    training images) and the mean score; the CSV gains the columns outside_clip and
+    ood_score. A WARNING line (on stderr) names each file, and the total, with more than
+    max(1 %, 5 x the training fraction) of its pixels outside the clip range, or more than
+    5 % of its objects above the latent threshold (5 x the 1 % expected); files of fewer
+    than 20 objects are shown, not judged. Warnings do not change the exit status.
     """
     from astrokeras.export import OnnxPredictor, predict_files
 
@@ -57,8 +67,38 @@ def predict(
                    f"Skipped {path}: {reason}", err=True)
     typer.echo(f"Wrote {report.rows} predictions from {report.files} files to {report.out}"
                + (f"; {len(report.failed)} inputs skipped." if report.failed else "."))
+    _print_guard(report.guard)
     if report.failed:
         raise typer.Exit(code=SOME_FAILED)
+
+
+def _print_guard(guard):
+    """The serving guard's table on stdout, its warnings on stderr."""
+    for note in guard.notes:
+        typer.echo(note)
+    if guard.total is None:
+        return
+    limits = guard.warn_above
+    rows = [(str(path), stats) for path, stats in guard.files]
+    if len(rows) != 1:
+        rows.append(("total", guard.total))
+    width = max([len(name) for name, _ in rows] + [4])
+    typer.echo(f"Serving guard (warns above {limits['outside_clip']:.2%} of pixels outside "
+               f"the clip range or {limits['above_latent_threshold']:.0%} of objects above "
+               f"the latent threshold, for {limits['min_objects']} objects or more):")
+    typer.echo(f"  {'file':<{width}}  {'objects':>8}  {'outside clip':>12}  "
+               f"{'above latent':>12}  {'mean OOD':>9}")
+    for name, stats in rows:
+        typer.echo(f"  {name:<{width}}  {stats.objects:>8}  "
+                   f"{_number(stats.outside_clip, '{:.2%}'):>12}  "
+                   f"{_number(stats.above_latent_threshold, '{:.1%}'):>12}  "
+                   f"{_number(stats.mean_ood_score, '{:.3g}'):>9}")
+    for warning in guard.warnings:
+        typer.echo(f"WARNING: {warning}", err=True)
+
+
+def _number(value, form):
+    return "-" if value is None else form.format(value)
 
 
 class _Progress:

@@ -11,8 +11,15 @@ FORMATS = {"onnx": "to_onnx", "saved_model": "to_saved_model"}
 def export_model(model_path, out, *, format="onnx", outputs=("probabilities", "latent"),
                  opset=None, dataset=None, domain=None, class_names=None, bands=None,
                  redshift_range=None, recipe=None, run=None, tolerance=1e-4,
-                 include_preprocessing=False):
+                 include_preprocessing=False, guard=True):
     """Loads a trained model, builds its metadata and exports it with a parity check.
+
+    When the export knows its training data (`dataset`, or the dataset named by the run's
+    run.json), the metadata also carries a serving guard (`metadata["serving_guard"]`, see
+    `astrokeras.export.serving_guard`): the fraction of the labelled source domain's
+    training pixels outside the clip range, and the mean, scale and threshold of a latent
+    out-of-distribution score, against which `astrokeras predict` checks its inputs. Without
+    known training data it is None.
 
     Args:
         model_path: the trained model, a `.keras` file (a classifier or a training model
@@ -33,6 +40,7 @@ def export_model(model_path, out, *, format="onnx", outputs=("probabilities", "l
         tolerance: largest allowed max |exported - Keras| on the parity batch.
         include_preprocessing: put the clip + arcsinh stretch in the exported graph, so the
             export takes raw flux images.
+        guard: store the serving guard when the training data is known.
 
     Returns:
         The `ExportResult` of the exporter.
@@ -72,7 +80,39 @@ def export_model(model_path, out, *, format="onnx", outputs=("probabilities", "l
         model, class_names=class_names, bands=bands, redshift_range=redshift_range,
         recipe=recipe, manifest=None if dataset is None else str(dataset), domain=domain,
         run=None if run is None else str(run))
+    metadata["serving_guard"] = _serving_guard(model, metadata, dataset, run, outputs) \
+        if guard else None
     options = {"opset": opset} if format == "onnx" else {}
     exporter = getattr(export_lib, FORMATS[format])
     return exporter(model, out, outputs=tuple(outputs), metadata=metadata, tolerance=tolerance,
                     include_preprocessing=include_preprocessing, **options)
+
+
+def _serving_guard(model, metadata, dataset, run, outputs):
+    """The serving guard of an export from its training data, or None when that is unknown.
+
+    The data: `dataset`, else the run's dataset directory. The source domain and the stretch
+    its images got in training: the run's (run.json), else the dataset's one preprocessing
+    and the domain it was fitted on. The clip range checked is the one served.
+    """
+    from astrokeras.export import metadata as metadata_lib, serving_guard
+
+    if not metadata.get("preprocessing"):
+        return None
+    source = stretch = directory = None
+    if run is not None:
+        info = metadata_lib.read_run(run)
+        data = (info.get("recipe") or {}).get("data") or {}
+        source = data.get("source")
+        stretch = (info.get("preprocessing") or {}).get("source")
+        directory = (info.get("dataset") or {}).get("directory") or data.get("directory")
+    directory = dataset if dataset is not None else directory
+    if directory is None or not (Path(directory) / "manifest.json").is_file():
+        return None
+    from astrokeras.data import load_manifest
+
+    if source not in load_manifest(str(directory))["domains"]:
+        source, stretch = None, None
+    return serving_guard.fit_serving_guard(
+        model, directory, domain=source, preprocessing=stretch,
+        clip=metadata["preprocessing"], latent=serving_guard.LATENT_LAYER in outputs)

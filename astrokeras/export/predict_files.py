@@ -9,6 +9,7 @@ import numpy as np
 from astrokeras.errors import AstroKerasError, DataError, InvalidArgumentError, \
     check_positive_int
 from astrokeras.export import _common, inputs as inputs_lib
+from astrokeras.export.serving_guard import GuardReport, ServingGuard
 from astrokeras.files import atomic_path
 
 PHOTOZ_COLUMNS = ("z_phot", "z_mode", "z_sigma", "z_p16", "z_p50", "z_p84")
@@ -23,12 +24,22 @@ class PredictionReport:
         rows: objects predicted (rows in the CSV).
         files: input files read completely.
         failed: [(file, reason)] of the inputs skipped, in input order.
+        guard: the serving guard's `GuardReport`: per file and in total, the fraction of
+            raw pixels outside the training clip range, the fraction of objects above the
+            latent out-of-distribution threshold and their mean score, and the warnings
+            (see `astrokeras.export.serving_guard`).
     """
 
     out: str
     rows: int
     files: int
     failed: list
+    guard: GuardReport = None
+
+    @property
+    def warnings(self):
+        """The serving guard's warnings: one per file (or total) and limit exceeded."""
+        return [] if self.guard is None else list(self.guard.warnings)
 
 
 def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domain=None,
@@ -49,7 +60,12 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
 
     Columns: `id`, `source` (file name), then for a classifier `class` (most probable class
     name) and `p_<class>` per class; for a photo-z model `z_phot` (PDF mean), `z_mode`,
-    `z_sigma`, `z_p16`, `z_p50`, `z_p84` (see `OnnxPredictor.redshift_summary`).
+    `z_sigma`, `z_p16`, `z_p50`, `z_p84` (see `OnnxPredictor.redshift_summary`). When the
+    export carries a serving guard (see `astrokeras.export.serving_guard`), `outside_clip`
+    (the fraction of the object's raw pixels outside the training clip range; not with
+    `preprocess=False`) and `ood_score` (its latent out-of-distribution score; needs the
+    export's "latent" output) follow, and the report gives these numbers per file and in
+    total, with a warning for each file (and the total) above the export's limits.
 
     Args:
         predictor: an `OnnxPredictor`.
@@ -106,6 +122,8 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
         header += list(PHOTOZ_COLUMNS)
     else:
         header += ["class"] + [f"p_{name}" for name in predictor.class_names]
+    guard = ServingGuard(predictor.metadata, predictor.output_names, raw_inputs=preprocess)
+    header += guard.columns
 
     failed, rows, files = [], 0, 0
     with atomic_path(out) as temporary:
@@ -118,7 +136,7 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
                 nonlocal rows
                 while buffer.count >= limit and buffer.count:
                     chunk = buffer.take(batch_size)
-                    rows += _write_rows(writer, predictor, chunk, batch_size, preprocess)
+                    rows += _write_rows(writer, predictor, chunk, batch_size, preprocess, guard)
 
             for index, path in enumerate(paths):
                 try:
@@ -135,7 +153,8 @@ def predict_files(predictor, inputs, out, batch_size=256, preprocess=None, domai
                 if progress is not None:
                     progress(index + 1, len(paths), rows + buffer.count)
             flush(1)
-    return PredictionReport(out=out, rows=rows, files=files, failed=failed)
+    return PredictionReport(out=out, rows=rows, files=files, failed=failed,
+                            guard=guard.report())
 
 
 def _check_chunk(path, predictor, chunk):
@@ -159,7 +178,7 @@ def _check_chunk(path, predictor, chunk):
 
 
 class _Buffer:
-    """Objects waiting for a full batch (ids, sources, images, E(B-V))."""
+    """Objects waiting for a full batch (ids, source paths, images, E(B-V))."""
 
     def __init__(self):
         self.chunks = []
@@ -184,24 +203,29 @@ class _Buffer:
             taken += k
         self.count -= taken
         ids = [i for p in parts for i in p.ids]
-        sources = [os.path.basename(p.source) for p in parts for _ in p.ids]
+        sources = [p.source for p in parts for _ in p.ids]
         image = np.concatenate([p.image for p in parts])
         ebv = None if parts[0].ebv is None else np.concatenate([p.ebv for p in parts])
         return ids, sources, image, ebv
 
 
-def _write_rows(writer, predictor, chunk, batch_size, preprocess):
-    ids, sources, image, ebv = chunk
-    probabilities = predictor.predict(image, ebv=ebv, batch_size=batch_size,
-                                      preprocess=preprocess)
+def _write_rows(writer, predictor, chunk, batch_size, preprocess, guard):
+    ids, paths, image, ebv = chunk
+    outputs = predictor.predict(image, ebv=ebv, batch_size=batch_size, preprocess=preprocess,
+                                return_latent=guard.needs_latent)
+    probabilities, latent = outputs if guard.needs_latent else (outputs, None)
+    checks = guard.observe(paths, image, latent)
+    extra = [[f"{value:.6g}" for value in checks[name]] for name in guard.columns]
+    sources = [os.path.basename(path) for path in paths]
     if predictor.task == "photoz":
         summary = predictor.redshift_summary(probabilities)
-        columns = [summary[name] for name in PHOTOZ_COLUMNS]
+        columns = [[f"{v:.6g}" for v in summary[name]] for name in PHOTOZ_COLUMNS] + extra
         for i, (object_id, source) in enumerate(zip(ids, sources)):
-            writer.writerow([object_id, source] + [f"{c[i]:.6g}" for c in columns])
+            writer.writerow([object_id, source] + [column[i] for column in columns])
     else:
         names = predictor.class_names
         best = probabilities.argmax(axis=1)
-        for object_id, source, k, p in zip(ids, sources, best, probabilities):
-            writer.writerow([object_id, source, names[k]] + [f"{v:.6g}" for v in p])
+        for i, (object_id, source, k, p) in enumerate(zip(ids, sources, best, probabilities)):
+            writer.writerow([object_id, source, names[k]] + [f"{v:.6g}" for v in p]
+                            + [column[i] for column in extra])
     return len(ids)
