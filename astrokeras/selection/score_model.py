@@ -110,8 +110,19 @@ def predict_outputs(features, data, with_source, batch_size=256):
     with_latent = isinstance(features.output, (list, tuple))
 
     def predict(images):
-        result = features.predict(images, batch_size=batch_size, verbose=0)
-        latent, probabilities = result if with_latent else (None, result)
+        # Called eagerly batch by batch: `Model.predict` compiles a new function for every
+        # new feature model (each epoch's, each model's), which TensorFlow then reports as
+        # excessive retracing.
+        count = len(next(iter(images.values())) if isinstance(images, dict) else images)
+        parts = []
+        for start in range(0, count, batch_size):
+            chunk = ({k: v[start:start + batch_size] for k, v in images.items()}
+                     if isinstance(images, dict) else images[start:start + batch_size])
+            result = features(chunk, training=False)
+            result = result if with_latent else [result]
+            parts.append([keras.ops.convert_to_numpy(r) for r in result])
+        outputs = [np.concatenate(column) for column in zip(*parts)]
+        latent, probabilities = outputs if with_latent else (None, outputs[0])
         return probabilities.astype(np.float64), latent
 
     target_probabilities, target_latent = predict(data.target_images)

@@ -55,16 +55,22 @@ def test_bad_recipe_fails_with_one_line_naming_the_key(tmp_path):
     assert missing.exit_code == 1 and "recipe not found" in missing.output
 
 
-def test_default_experiment_prints_table_2_and_reuses_finished_runs(tmp_path):
+def test_default_experiment_prints_its_table_and_reuses_finished_runs(tmp_path):
     args = ["train", "--n", "40", "--size", "32", "--epochs", "1", "--verbose", "0",
             "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "runs")]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "Table 2" in result.output and "regular" in result.output and "mmd" in result.output
+    for text in ("regular", "adabn", "mmd", "(oracle)", "(label-free)"):
+        assert text in result.output
     metrics = json.loads((tmp_path / "runs" / "metrics.json").read_text())
-    for name in ("regular", "mmd"):
+    for name in ("regular", "adabn", "mmd"):
         for domain in ("y10", "y1"):
             assert 0.0 <= metrics["metrics"][name][domain]["accuracy"] <= 1.0
+        assert 0.0 <= metrics["shift"][name]["domain_auc"] <= 1.0
+    manifest = json.loads((tmp_path / "cache" / "morphology_n40_s32_seed0" /
+                           "manifest.json").read_text())
+    assert metrics["preprocessing"] == {"source": manifest["preprocessing"],
+                                        "target": manifest["preprocessing"]}
     assert [metrics["runs"][name]["reused"] for name in ("regular", "mmd")] == [False, False]
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "reusing the finished run" in again.output
