@@ -15,7 +15,12 @@ under the key `"astrokeras"` (ONNX Runtime: `session.get_modelmeta().custom_meta
     applies that stretch itself and so takes raw images; absent in older exports: false),
     dataset (the manifest it came from, if any),
     recipe ({file, sha256, text} or a dict, if any), parity {max_abs_diff {output: value},
-    tolerance, batch_size}.
+    tolerance, batch_size}, serving_guard (what `astrokeras predict` checks its inputs
+    against, or null / absent when the export did not know its training data: fitted_on
+    {domain, split, images}, outside_clip_reference {fraction, per_band, domain, split,
+    images}, latent {layer, score, mean, scale, threshold, quantile, fit_images,
+    calibration_images, calibrated_on, preprocessing} or null, warn_above {outside_clip,
+    above_latent_threshold, min_objects}; see `astrokeras.export.serving_guard`).
 """
 
 import hashlib

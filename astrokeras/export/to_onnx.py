@@ -39,7 +39,9 @@ def to_onnx(model, path, opset=None, outputs=_common.DEFAULT_OUTPUTS, *, metadat
         opset: ONNX opset (>= 13); default tf2onnx's preferred opset (15 for tf2onnx 1.17).
         outputs: layer names whose outputs the ONNX model returns, in order.
         metadata: a dict from `model_metadata(...)` (class names, bands, preprocessing,
-            recipe); default `model_metadata(model)`.
+            recipe), optionally with a `"serving_guard"` from
+            `astrokeras.export.serving_guard.fit_serving_guard`; default
+            `model_metadata(model)`.
         sample: the parity batch: an array (one input), a list or a dict keyed by input
             name; default 8 seeded random images in [0, 1] (and E(B-V) in [0, 0.1]), or
             raw values around the clip limits with `include_preprocessing`.

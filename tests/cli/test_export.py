@@ -160,3 +160,30 @@ def test_include_preprocessing_for_a_saved_model(saved_convnet, tmp_path):
                  "--dataset", tmp_path / "data", "--include-preprocessing")
     assert result.exit_code == 0, result.output
     assert read_metadata(tmp_path / "sm")["preprocessing_in_graph"] is True
+
+
+def test_export_prints_the_serving_guard_it_stored(saved_convnet, tmp_path):
+    from astrokeras.data import MorphologySimulation, write_dataset
+
+    write_dataset(MorphologySimulation(size=16), 4, str(tmp_path / "data"), seed=1)
+    result = run(saved_convnet[1], "--format", "onnx", "--out", tmp_path / "m.onnx",
+                 "--dataset", tmp_path / "data")
+    assert result.exit_code == 0, result.output
+    guard = read_metadata(tmp_path / "m.onnx")["serving_guard"]
+    reference = guard["outside_clip_reference"]
+    assert (reference["domain"], reference["images"]) == ("y10", 3)
+    assert len(guard["latent"]["mean"]) == 256
+    limit = guard["warn_above"]["outside_clip"]
+    assert limit == pytest.approx(max(0.01, 5 * reference["fraction"]), rel=1e-5)
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"Serving guard: {reference['fraction']:.2%} of y10 training "
+                           f"pixels outside the clip range (predict warns above {limit:.2%}); "
+                           "latent out-of-distribution threshold "
+                           f"{guard['latent']['threshold']:.4g}")
+
+    for extra in (["--no-serving-guard", "--dataset", tmp_path / "data"], []):
+        result = run(saved_convnet[1], "--format", "onnx", "--out", tmp_path / "m.onnx",
+                     *extra)
+        assert result.exit_code == 0, result.output
+        assert read_metadata(tmp_path / "m.onnx")["serving_guard"] is None
+        assert "Serving guard: none stored" in result.output

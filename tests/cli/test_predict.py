@@ -115,3 +115,49 @@ def test_no_preprocess_for_an_export_that_stretches_itself_exits_1_before_readin
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "stretches its inputs in its graph" in lines[0]
     assert "Skipped" not in result.output and not out.exists()
+
+
+def test_serving_guard_table_and_a_warning_naming_the_file(tmp_path):
+    model = models.convnet((16, 16, 3))
+    meta = model_metadata(model, class_names="spiral,elliptical,merger", bands="g,r,i",
+                          preprocessing=STRETCH)
+    meta["serving_guard"] = {
+        "fitted_on": {"domain": "y10", "split": "train", "images": 10},
+        "outside_clip_reference": {"fraction": 0.002, "per_band": [0.002] * 3,
+                                   "domain": "y10", "split": "train", "images": 10},
+        "latent": {"layer": "latent", "score": "rms_standardised", "mean": [0.0] * 256,
+                   "scale": [1e6] * 256, "threshold": 1.0, "quantile": 0.99},
+        "warn_above": {"outside_clip": 0.01, "above_latent_threshold": 0.05,
+                       "min_objects": 20}}
+    to_onnx(model, tmp_path / "m.onnx", metadata=meta)
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "faint.npy", rng.uniform(0, 30, (20, 16, 16, 3)).astype("float32"))
+    bright = rng.uniform(0, 80, (20, 16, 16, 3)).astype("float32")
+    np.save(tmp_path / "bright.npy", bright)
+    share = f"{(bright > 40).mean():.2%}"  # the clip range is [0, 40]
+    total = f"{(bright > 40).mean() / 2:.2%}"
+    result = run(tmp_path / "m.onnx", tmp_path / "faint.npy", tmp_path / "bright.npy",
+                 "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "warns above 1.00% of pixels outside the clip range or 5% of objects" in \
+        "\n".join(lines)
+    table = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("  ")}
+    assert table[str(tmp_path / "faint.npy")][:3] == ["20", "0.00%", "0.0%"]
+    assert table[str(tmp_path / "bright.npy")][:2] == ["20", share]
+    assert table["total"][:2] == ["40", total]
+    assert "WARNING" not in result.stdout
+    assert result.stderr.splitlines() == [
+        f"WARNING: {tmp_path / 'bright.npy'}: {share} of the pixels are outside the training "
+        "clip range (limit 1.00%; 0.20% in training).",
+        f"WARNING: all inputs: {total} of the pixels are outside the training clip range "
+        "(limit 1.00%; 0.20% in training)."]
+
+
+def test_an_export_without_a_guard_says_so_and_predicts(exported, tmp_path):
+    cutouts(tmp_path / "in", 2)
+    result = run(exported[1], tmp_path / "in", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 predictions" in result.stdout
+    assert "The export has no serving guard" in result.stdout and "WARNING" not in \
+        result.output

@@ -9,7 +9,7 @@ from astrokeras.data import ClipArcsinh
 from astrokeras.errors import InvalidArgumentError
 from astrokeras.export import OnnxPredictor, predict_files
 from astrokeras.export import inputs as inputs_lib
-from tests.export.export_helpers import CLASSES, STRETCH, export_classifier, export_photoz
+from tests.export.export_helpers import BANDS, CLASSES, STRETCH, export_classifier, export_photoz
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +238,70 @@ def test_an_export_that_stretches_itself_predicts_raw_files_as_the_numpy_stretch
     for c in CLASSES:
         np.testing.assert_allclose([float(r[f"p_{c}"]) for r in graph_rows],
                                    [float(r[f"p_{c}"]) for r in numpy_rows], atol=1e-5)
+
+
+def guarded_export(path, outputs=("probabilities", "latent")):
+    """A ConvNet exported with a hand-made serving guard: latent mean 0, scale 2."""
+    from astrokeras import models
+    from astrokeras.export import model_metadata, to_onnx
+
+    model = models.convnet((16, 16, 3))
+    meta = model_metadata(model, class_names=CLASSES, bands=BANDS, preprocessing=STRETCH)
+    meta["serving_guard"] = {
+        "fitted_on": {"domain": "y10", "split": "train", "images": 10},
+        "outside_clip_reference": {"fraction": 0.002, "per_band": [0.002] * 3,
+                                   "domain": "y10", "split": "train", "images": 10},
+        "latent": {"layer": "latent", "score": "rms_standardised", "mean": [0.0] * 256,
+                   "scale": [2.0] * 256, "threshold": 0.05, "quantile": 0.99},
+        "warn_above": {"outside_clip": 0.01, "above_latent_threshold": 0.05,
+                       "min_objects": 2}}
+    to_onnx(model, path, outputs=outputs, metadata=meta)
+    return OnnxPredictor(path)
+
+
+def test_serving_guard_columns_report_and_what_is_skipped(classifier, tmp_path):
+    predictor = guarded_export(tmp_path / "guarded.onnx")
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 55, (6, 16, 16, 3)).astype("float32")  # above high in g only
+    np.save(tmp_path / "a.npy", x[:4])
+    np.save(tmp_path / "b.npy", x[4:] / 10)
+    report = predict_files(predictor, [tmp_path / "a.npy", tmp_path / "b.npy"],
+                           tmp_path / "out.csv", batch_size=3)
+    rows = read_csv(tmp_path / "out.csv")
+    assert list(rows[0])[-2:] == ["outside_clip", "ood_score"]
+    raw = np.concatenate([x[:4], x[4:] / 10])
+    outside = (raw > np.array(STRETCH["high"])).reshape(6, -1).mean(axis=1)
+    np.testing.assert_allclose([float(r["outside_clip"]) for r in rows], outside, rtol=1e-5)
+    _, latent = predictor.predict(raw, preprocess=True, return_latent=True)
+    scores = np.sqrt(((latent / 2.0) ** 2).mean(axis=1))
+    np.testing.assert_allclose([float(r["ood_score"]) for r in rows], scores, rtol=1e-4)
+    [(first, a), (second, b)] = report.guard.files
+    assert (first, second) == (str(tmp_path / "a.npy"), str(tmp_path / "b.npy"))
+    assert (a.objects, b.objects) == (4, 2) and b.outside_clip == 0.0
+    assert a.outside_clip == pytest.approx(outside[:4].mean())
+    assert a.above_latent_threshold == np.mean(scores[:4] > 0.05)
+    assert a.mean_ood_score == pytest.approx(scores[:4].mean(), rel=1e-4)
+    assert report.guard.total.objects == 6 and report.guard.notes == []
+    assert report.warnings[0].startswith(f"{tmp_path / 'a.npy'}: ")
+    assert not any(w.startswith(str(tmp_path / "b.npy")) and "clip" in w
+                   for w in report.warnings)
+
+    # Already-stretched inputs: no raw pixels to count, the latent score still.
+    stretched = predict_files(predictor, [tmp_path / "b.npy"], tmp_path / "s.csv",
+                              preprocess=False)
+    assert list(read_csv(tmp_path / "s.csv")[0])[-1] == "ood_score"
+    assert stretched.guard.files[0][1].outside_clip is None
+    assert "already stretched" in stretched.guard.notes[0]
+
+    # An export that does not return "latent": the pixel part alone.
+    no_latent = guarded_export(tmp_path / "no_latent.onnx", outputs=("probabilities",))
+    report = predict_files(no_latent, [tmp_path / "a.npy"], tmp_path / "n.csv")
+    assert list(read_csv(tmp_path / "n.csv")[0])[-1] == "outside_clip"
+    assert report.guard.files[0][1].above_latent_threshold is None
+    assert "does not return the 'latent' output" in report.guard.notes[0]
+
+    # No guard at all: predictions as before, and the report says so.
+    report = predict_files(classifier[1], [tmp_path / "a.npy"], tmp_path / "p.csv")
+    assert report.rows == 4 and report.guard.total is None and report.warnings == []
+    assert list(read_csv(tmp_path / "p.csv")[0])[-1] == f"p_{CLASSES[-1]}"
+    assert "has no serving guard" in report.guard.notes[0]
