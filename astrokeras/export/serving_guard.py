@@ -137,23 +137,23 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
     encoder = _encoder(model) if latent else None
 
     def latents(split, count=None):
-        out = []
+        out, images = [], 0
         for image, ebv in _raw_batches(directory, domain, split, max_images, batch_size):
+            images += len(image)
             if count is not None:
                 count(image)
             if encoder is not None:
                 out.append(_latent(encoder, model, stretch(image), ebv))
-        return np.concatenate(out) if out else np.zeros((0, 0))
+        return (np.concatenate(out) if out else np.zeros((0, 0))), images
 
     outside = _OutsideCount(limits)
     if clip_domain != domain:
         for image, _ in _raw_batches(directory, clip_domain, "train", max_images, batch_size):
             outside(image)
-    train = latents("train", outside if clip_domain == domain else None)
+    train, images = latents("train", outside if clip_domain == domain else None)
     fraction = outside.fraction()
     guard = {
-        "fitted_on": {"domain": domain, "split": "train", "images": len(train) if
-                      encoder is not None else outside.images},
+        "fitted_on": {"domain": domain, "split": "train", "images": images},
         "outside_clip_reference": {"fraction": _rounded(fraction),
                                    "per_band": _rounded(outside.per_band()),
                                    "domain": clip_domain, "split": "train",
@@ -166,7 +166,7 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
                        "min_objects": MIN_OBJECTS},
     }
     if encoder is not None and len(train):
-        guard["latent"] = _latent_reference(train, latents("validation"), stretch)
+        guard["latent"] = _latent_reference(train, latents("validation")[0], stretch)
     return guard
 
 

@@ -147,12 +147,16 @@ def test_a_run_fits_on_its_source_with_the_source_stretch(guarded, tmp_path):
     (run / "run.json").write_text(json.dumps({"recipe": recipe, "dataset": {},
                                               "preprocessing": {"source": source,
                                                                 "target": target}}))
-    result = export_model(run / "classifier.keras", tmp_path / "m.onnx",
-                          outputs="probabilities")
+    result = export_model(run / "classifier.keras", tmp_path / "m.onnx")
     guard = result.metadata["serving_guard"]
     assert result.metadata["preprocessing"]["high"] == target["high"]
     # The clip reference is measured where the served stretch was fitted (Y1's training
-    # split), so it is again about 0.2 %; the model's own outputs lack "latent".
+    # split), so it is again about 0.2 %; the latent one on the source as it was trained.
     assert guard["outside_clip_reference"]["domain"] == "y1"
     assert 0.001 < guard["outside_clip_reference"]["fraction"] < 0.004
-    assert guard["fitted_on"]["domain"] == "y10" and guard["latent"] is None
+    assert guard["fitted_on"] == {"domain": "y10", "split": "train", "images": 140}
+    assert guard["latent"]["preprocessing"]["high"] == source["high"] != target["high"]
+
+    result = export_model(run / "classifier.keras", tmp_path / "m.onnx",
+                          outputs="probabilities")
+    assert result.metadata["serving_guard"]["latent"] is None
