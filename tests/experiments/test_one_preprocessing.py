@@ -131,3 +131,18 @@ def test_evaluate_and_attack_read_the_images_as_the_models_runs_stretched_them(d
     (tmp_path / "alone").mkdir()
     result.classifier.save(tmp_path / "alone" / "m.keras")
     assert trained_stretch([tmp_path / "alone" / "m.keras"]) is True
+
+
+def test_the_shipped_normalisation_recipe_is_the_regular_one_with_the_method_changed():
+    from pathlib import Path
+
+    from astrokeras.experiments import load_recipe
+
+    models = Path(__file__).resolve().parents[2] / "models"
+    normalised = load_recipe(models / "convnet_domain_normalisation_y10_y1.toml")
+    regular = load_recipe(models / "convnet_regular_y10_y1.toml")
+    assert normalised["method"] == {**regular["method"], "name": "domain_normalisation"}
+    assert normalised["data"] == {**regular["data"], "preprocessing": "per-domain"}
+    assert regular["data"]["preprocessing"] == "source"
+    for section in ("model", "optimizer", "training"):
+        assert normalised[section] == regular[section], section
