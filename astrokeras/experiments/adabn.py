@@ -62,4 +62,4 @@ METHODS.register(
     "adabn", adabn_training,
     description="plain training on the source, then the target's batch-norm statistics "
                 "(AdaBN, Li et al. 2016)",
-    paired=False, check=needs_target)
+    paired=False, uses_target_images=True, check=needs_target)

@@ -36,4 +36,5 @@ METHODS.register(
     lambda classifier, options, context: plain_training(classifier, context),
     description="normalisation-based adaptation: plain training on the source; the target "
                 "stretched with clip limits fitted on its own unlabelled training images",
-    paired=False, preprocessing=PER_DOMAIN, check=needs_target)
+    paired=False, uses_target_images=True, preprocessing=PER_DOMAIN,
+    check=needs_target)

@@ -99,11 +99,12 @@ def _serving_guard(model, metadata, dataset, run, outputs):
 
     if not metadata.get("preprocessing"):
         return None
-    source = stretch = directory = None
+    source = stretch = directory = adapted_to = None
     if run is not None:
         info = metadata_lib.read_run(run)
         data = (info.get("recipe") or {}).get("data") or {}
         source = data.get("source")
+        adapted_to = _adapted_to((info.get("recipe") or {}), data)
         stretch = (info.get("preprocessing") or {}).get("source")
         directory = (info.get("dataset") or {}).get("directory") or data.get("directory")
     directory = dataset if dataset is not None else directory
@@ -111,8 +112,33 @@ def _serving_guard(model, metadata, dataset, run, outputs):
         return None
     from astrokeras.data import load_manifest
 
-    if source not in load_manifest(str(directory))["domains"]:
+    domains = load_manifest(str(directory))["domains"]
+    if source not in domains:
         source, stretch = None, None
+    if adapted_to not in domains:
+        adapted_to = None
     return serving_guard.fit_serving_guard(
         model, directory, domain=source, preprocessing=stretch,
-        clip=metadata["preprocessing"], latent=serving_guard.LATENT_LAYER in outputs)
+        clip=metadata["preprocessing"], latent=serving_guard.LATENT_LAYER in outputs,
+        adapted_to=adapted_to)
+
+
+def _adapted_to(recipe, data):
+    """The target domain a run adapted to with its unlabelled images, or None.
+
+    A method adapts when its `METHODS` entry trains on source + target pairs (`paired`) or
+    reads the target's images itself (`uses_target_images`: AdaBN, normalisation-based
+    adaptation).
+    """
+    from astrokeras.errors import ConfigError
+    from astrokeras.experiments.methods import find_method
+
+    name = (recipe.get("method") or {}).get("name")
+    if not name or not data.get("target"):
+        return None
+    try:
+        entry = find_method(name)[0]
+    except ConfigError:
+        return None
+    adapts = entry.metadata.get("paired") or entry.metadata.get("uses_target_images")
+    return data["target"] if adapts else None

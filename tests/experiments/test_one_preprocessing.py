@@ -146,3 +146,26 @@ def test_the_shipped_normalisation_recipe_is_the_regular_one_with_the_method_cha
     assert regular["data"]["preprocessing"] == "source"
     for section in ("model", "optimizer", "training"):
         assert normalised[section] == regular[section], section
+
+
+def test_the_serving_guard_of_an_adapted_model_counts_its_target_as_training_data(
+        dataset, mmd_run, tmp_path):
+    from astrokeras.data import ClipArcsinh, load_manifest
+    from astrokeras.experiments import export_model
+    from astrokeras.export import read_metadata
+
+    export_model(mmd_run.directory / "classifier.keras", tmp_path / "m.onnx")
+    guard = read_metadata(tmp_path / "m.onnx")["serving_guard"]
+    reference = guard["outside_clip_reference"]
+    one = ClipArcsinh.from_config(load_manifest(dataset)["preprocessing"])
+    raw = _raw(dataset, "y1", "train")
+    outside = np.mean((raw < np.array(one.low)) | (raw > np.array(one.high)))
+    assert reference["adapted_to"]["domain"] == "y1"
+    np.testing.assert_allclose(reference["adapted_to"]["fraction"], outside, rtol=1e-3)
+    expected = max(0.01, 5 * max(reference["fraction"], reference["adapted_to"]["fraction"]))
+    np.testing.assert_allclose(guard["warn_above"]["outside_clip"], expected, rtol=1e-3)
+    # a model trained on the source alone has no adapted target
+    regular = run_recipe(_recipe(dataset, tmp_path / "regular", "none"), verbose=0)
+    export_model(regular.directory / "classifier.keras", tmp_path / "r.onnx")
+    assert read_metadata(tmp_path / "r.onnx")["serving_guard"][
+        "outside_clip_reference"]["adapted_to"] is None
