@@ -98,7 +98,10 @@ def _guard_line(guard):
                 "or export the model from its run directory).")
     clip = guard["outside_clip_reference"]
     limits = guard["warn_above"]
-    text = (f"Serving guard: {clip['fraction']:.2%} of {clip['domain']} training pixels "
+    adapted = clip.get("adapted_to")
+    also = (f" and {adapted['fraction']:.2%} of the {adapted['domain']} training pixels the "
+            "model was adapted to" if adapted else "")
+    text = (f"Serving guard: {clip['fraction']:.2%} of {clip['domain']} training pixels{also} "
             f"outside the clip range (predict warns above {limits['outside_clip']:.2%})")
     latent = guard.get("latent")
     if latent:

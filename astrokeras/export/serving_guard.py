@@ -30,9 +30,9 @@ Warnings (the thresholds are stored with the export under `warn_above`):
 - a file (or all inputs together) has more than `max(MIN_OUTSIDE_CLIP, OUTSIDE_CLIP_FACTOR x
   the training reference)` of its pixels outside the clip range: more than 1 %, or five times
   the training fraction where that is larger. For a model adapted to an unlabelled target
-  (`adapted_to`), the reference is the larger of the source's and that target's training
-  fractions: the noisier target lies outside the source's clip range more often (12 % of
-  LSST Y1 pixels against 0.2 % of Y10's, measured at 64x64), and it is what the model was
+  (`adapted_to`), also `ADAPTED_TARGET_FACTOR` (1.5) x that target's training fraction where
+  that is larger: the noisier target lies outside the source's clip range more often (12 %
+  of LSST Y1 pixels against 0.2 % of Y10's, measured at 64x64), and it is what the model was
   made for; an input beyond both still warns;
 - a file (or all inputs together) has more than `ABOVE_THRESHOLD_FACTOR x (1 -
   LATENT_QUANTILE)` = 5 % of its objects above the latent threshold: five times the 1 %
@@ -65,6 +65,9 @@ ABOVE_THRESHOLD_FACTOR = 5.0
 OUTSIDE_CLIP_FACTOR = 5.0
 #: ... or this fraction, whichever is larger.
 MIN_OUTSIDE_CLIP = 0.01
+#: Margin over the adapted target's own outside-clip fraction (a large, well-measured
+#: fraction needs no five-fold margin: 1.5 x 12 % keeps 56 % of clipped pixels a warning).
+ADAPTED_TARGET_FACTOR = 1.5
 #: Files and totals with fewer objects are reported, not judged.
 MIN_OBJECTS = 20
 #: Floor of a latent scale, as a fraction of the mean scale.
@@ -97,8 +100,8 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
             (domain adaptation, AdaBN, normalisation-based adaptation), or None. Its raw
             training pixels were training data too: their fraction outside the clip range is
             measured as well (`outside_clip_reference["adapted_to"]`), and the pixel limit is
-            set from the larger of the two fractions, so the target the model was made for
-            does not warn for being that target.
+            at least `ADAPTED_TARGET_FACTOR` x that fraction, so the target the model was
+            made for does not warn for being that target.
 
     Returns:
         A JSON-serialisable dict, to store as `metadata["serving_guard"]`: `fitted_on`
@@ -161,7 +164,8 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
         for image, _ in _raw_batches(directory, clip_domain, "train", max_images, batch_size):
             outside(image)
     train, images = latents("train", outside if clip_domain == domain else None)
-    fraction = reference = outside.fraction()
+    fraction = outside.fraction()
+    limit = max(MIN_OUTSIDE_CLIP, OUTSIDE_CLIP_FACTOR * fraction)
     adapted = None
     if adapted_to is not None and adapted_to != clip_domain:
         if adapted_to not in manifest["domains"]:
@@ -172,7 +176,7 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
             target(image)
         adapted = {"domain": adapted_to, "split": "train", "images": target.images,
                    "fraction": _rounded(target.fraction())}
-        reference = max(fraction, target.fraction())
+        limit = max(limit, ADAPTED_TARGET_FACTOR * target.fraction())
     guard = {
         "fitted_on": {"domain": domain, "split": "train", "images": images},
         "outside_clip_reference": {"fraction": _rounded(fraction),
@@ -180,8 +184,7 @@ def fit_serving_guard(model, directory, domain=None, preprocessing=None, clip=No
                                    "domain": clip_domain, "split": "train",
                                    "images": outside.images, "adapted_to": adapted},
         "latent": None,
-        "warn_above": {"outside_clip": _rounded(max(MIN_OUTSIDE_CLIP,
-                                                    OUTSIDE_CLIP_FACTOR * reference)),
+        "warn_above": {"outside_clip": _rounded(limit),
                        "above_latent_threshold": _rounded(
                            ABOVE_THRESHOLD_FACTOR * (1.0 - LATENT_QUANTILE)),
                        "min_objects": MIN_OBJECTS},
